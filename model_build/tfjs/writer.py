@@ -1,0 +1,103 @@
+"""Write a Keras 3 model as a TF.js Layers model: `model.json` plus `groupN-shardXofY.bin`.
+
+Our own writer, because the official `tensorflowjs_converter` cannot read Keras 3 models (and
+`tensorflowjs` 4.22 does not even import next to current TensorFlow).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .topology import translate_sequential
+from .weights import DEFAULT_SHARD_BYTES, Quantization, encode_weight, read_weight_group, write_weight_group
+
+MODEL_JSON = "model.json"
+FORMAT = "layers-model"
+GENERATED_BY = "model_build.tfjs writer"
+
+
+@dataclass(frozen=True)
+class WrittenModel:
+    """What the writer produced."""
+
+    directory: Path
+    files: tuple[str, ...]
+    weight_bytes: int
+
+
+def keras_model_parts(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
+    """(tfjs model_config, [(weight name, values)]) for a Keras 3 model.
+
+    TF.js names weights `<layer name>/<variable name>`. Keras 3's `Variable.path` prefixes the
+    model's name (`digits/conv1/kernel`), which TF.js rejects ("Provided weight data has no target
+    variable"), so names are built from the layer instead. Optimizer state never enters: only
+    the layers' own weights are listed.
+    """
+    model_config = translate_sequential(model.get_config(), type(model).__name__)
+    named: list[tuple[str, np.ndarray]] = []
+    for layer in model.layers:
+        for variable in layer.weights:
+            named.append((f"{layer.name}/{variable.name}", np.asarray(variable.numpy())))
+    return model_config, named
+
+
+def write_layers_model(
+    model_config: dict[str, Any],
+    weights: list[tuple[str, np.ndarray]],
+    directory: Path,
+    *,
+    quantization: Quantization = "none",
+    max_shard_bytes: int = DEFAULT_SHARD_BYTES,
+    keras_version: str = "unknown",
+    converted_by: str = "unknown",
+) -> WrittenModel:
+    """Write `model.json` and the weight shards into `directory` (which must exist)."""
+    encoded = [encode_weight(name, values, quantization) for name, values in weights]
+    group = write_weight_group(encoded, directory, max_shard_bytes)
+    document = {
+        "format": FORMAT,
+        "generatedBy": GENERATED_BY,
+        "convertedBy": converted_by,
+        "modelTopology": {"keras_version": keras_version, "backend": "tensorflow", "model_config": model_config},
+        "weightsManifest": [group],
+    }
+    (directory / MODEL_JSON).write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    weight_bytes = sum(len(weight.data) for weight in encoded)
+    return WrittenModel(directory, (MODEL_JSON, *group["paths"]), weight_bytes)
+
+
+def write_keras_model(
+    model: Any,
+    directory: Path,
+    *,
+    quantization: Quantization = "none",
+    max_shard_bytes: int = DEFAULT_SHARD_BYTES,
+) -> WrittenModel:
+    """Convenience: `keras_model_parts` + `write_layers_model` with the running library versions."""
+    import keras
+    import tensorflow as tf
+
+    model_config, weights = keras_model_parts(model)
+    return write_layers_model(
+        model_config,
+        weights,
+        directory,
+        quantization=quantization,
+        max_shard_bytes=max_shard_bytes,
+        keras_version=keras.__version__,
+        converted_by=f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+    )
+
+
+def read_layers_model_weights(directory: Path) -> dict[str, np.ndarray]:
+    """The weights of a written model, decoded exactly as TF.js will see them."""
+    document = json.loads((directory / MODEL_JSON).read_text(encoding="utf-8"))
+    weights: dict[str, np.ndarray] = {}
+    for group in document["weightsManifest"]:
+        weights.update(read_weight_group(group, directory))
+    return weights
