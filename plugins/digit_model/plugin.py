@@ -1,0 +1,145 @@
+"""The `digit-model` MkDocs plugin: thin glue between mkdocs hooks and `model_build`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .config import DigitModelConfig
+from .figures import CONFUSION_MATRIX, TRAINING_CURVE, Figures
+from .runtime import TfjsRuntime, resolve_runtime
+
+log = get_plugin_logger(__name__)
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+class DigitModelPlugin(BasePlugin[DigitModelConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.recipe = None
+        self.runtime: TfjsRuntime | None = None
+        self.artefacts = None
+        self.figures: Figures | None = None
+        self.project_dir = Path.cwd()
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        """Nothing to keep: kept so that MkDocs reuses this instance across `serve` rebuilds."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        """Validate the recipe and the TF.js runtime before anything is built."""
+        if not self.config.enabled:
+            return None
+        from model_build import MnistConfig, MnistRecipe, ModelBuildError
+        from model_build.pipeline import read_mapping_file
+
+        self.project_dir = Path(config.config_file_path).resolve().parent
+        overrides: dict[str, Any] = {}
+        if self.config.recipe_file:
+            overrides.update(read_mapping_file(Path(self.config.recipe_file)))
+        overrides.update(self.config.recipe)
+        if "quantization" in overrides:
+            raise PluginError("digit-model: set the top-level `quantize` option, not `recipe.quantization`.")
+        overrides["quantization"] = self.config.quantize
+        try:
+            self.recipe = MnistRecipe(
+                MnistConfig.from_mapping(overrides),
+                data_path=self._project_path(self.config.data_path) if self.config.data_path else None,
+                data_cache_dir=self._cache_dir() / "data",
+            )
+        except ModelBuildError as error:
+            raise PluginError(f"digit-model: {error}") from error
+        self.runtime = resolve_runtime(self.config.tfjs, self._project_path(self.config.node_modules), self.config.assets_dir)
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Make the model fresh: train (in a child process) only if stale and allowed."""
+        if not self.config.enabled:
+            return
+        from model_build import ModelBuildError, summarize
+        from model_build.isolated import ensure_fresh_isolated
+
+        try:
+            self.artefacts = ensure_fresh_isolated(self.recipe, self._cache_dir(), train=self.config.train, logger=log)
+        except ModelBuildError as error:
+            raise PluginError(f"digit-model: {error}") from error
+        if self.artefacts.built:
+            log.info("model built: %s", summarize(self.artefacts))
+        else:
+            log.info("model fresh (fingerprint %s)", self.artefacts.fingerprint[:12])
+        self.figures = Figures.from_metrics(
+            self.artefacts.metrics(), self.artefacts.fingerprint, self.config.model_dir, config.theme["language"]
+        )
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        """Add the model, its charts, TF.js and our assets as generated files (no copying)."""
+        if not self.config.enabled:
+            return None
+        from model_build.charts import confusion_matrix_svg, training_curve_svg
+
+        model_dir, language = self.config.model_dir, config.theme["language"]
+        metrics = self.figures.metrics
+        generated = [
+            File.generated(config, model_dir + name, abs_src_path=str(self.artefacts.path(name)))
+            for name in self.artefacts.files
+        ]
+        generated.append(File.generated(config, model_dir + TRAINING_CURVE, content=training_curve_svg(metrics["history"], language)))
+        generated.append(File.generated(config, model_dir + CONFUSION_MATRIX, content=confusion_matrix_svg(metrics["confusion_matrix"], language)))
+        generated += [File.generated(config, site_path, abs_src_path=str(path)) for site_path, path in self.runtime.files]
+        generated += [
+            File.generated(config, self.config.assets_dir + path.relative_to(ASSETS).as_posix(), abs_src_path=str(path))
+            for path in sorted(ASSETS.rglob("*")) if path.is_file()
+        ]
+        for file in generated:
+            if file.src_uri in files.src_uris:
+                raise PluginError(
+                    f"digit-model: docs/{file.src_uri} collides with a file the plugin generates; "
+                    "rename it or change `model_dir` / `assets_dir`."
+                )
+            files.append(file)
+        return files
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        """Replace `{{ digit_model.<name> }}` with the build's figures."""
+        if not self.config.enabled:
+            return None
+        return self.figures.replace_placeholders(markdown, page.file.src_uri)
+
+    def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav) -> dict[str, Any] | None:
+        """Give templates the figures and the URLs they need as `digit_model`."""
+        if not self.config.enabled:
+            return None
+        context["digit_model"] = {
+            "figures": self.figures.text,
+            "metrics": self.figures.metrics,
+            "model_url": self.config.model_dir + "model.json",
+            "assets_dir": self.config.assets_dir,
+            "tfjs_src": self.runtime.script_src,
+            "tfjs_integrity": self.runtime.integrity,
+            "tfjs_local": self.runtime.is_local,
+        }
+        return context
+
+    def on_serve(self, server, *, config: MkDocsConfig, builder) -> Any:
+        """Watch the model code and the recipe file: changing them retrains on the next rebuild."""
+        if self.config.enabled:
+            import model_build
+
+            server.watch(str(Path(model_build.__file__).resolve().parent))
+            if self.config.recipe_file:
+                server.watch(str(Path(self.config.recipe_file).resolve()))
+        return server
+
+    def _project_path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.project_dir / path
+
+    def _cache_dir(self) -> Path:
+        return self._project_path(self.config.cache_dir)

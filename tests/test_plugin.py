@@ -1,0 +1,222 @@
+"""The MkDocs plugin on real tiny sites built in a temp dir (Material theme, tiny recipe)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort
+
+from model_build.artefact_cache import ArtefactCache
+from digit_model import runtime
+
+from .conftest import ROOT, TINY_RECIPE
+
+PAGE = """# 測試頁
+
+準確度 {{ digit_model.test_accuracy }}，上線權重 {{ digit_model.shipped_accuracy }}（{{ digit_model.quantization }}），
+{{ digit_model.weight_bytes }} bytes，{{ digit_model.parameters }} 個參數，訓練 {{ digit_model.training_seconds }} 秒。
+最常混淆：{{ digit_model.most_confused_pair }}。字面：\\{{ digit_model.test_accuracy }}
+
+![curve]({{ digit_model.training_curve }})
+
+{{ digit_model.per_digit_table }}
+"""
+
+
+def write_site(directory: Path, plugin_options: dict | None = None, pages: dict[str, str] | None = None,
+               cache_dir: Path | None = None) -> Path:
+    options = {
+        "recipe": dict(TINY_RECIPE),
+        "cache_dir": str(cache_dir or directory / "cache"),
+        "node_modules": str(ROOT / "node_modules"),
+        **(plugin_options or {}),
+    }
+    config = {
+        "site_name": "tiny",
+        "site_url": "https://example.invalid/",
+        "theme": {"name": "material", "language": "zh-TW", "font": False},
+        "plugins": [{"digit-model": options}],
+    }
+    (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    docs = directory / "docs"
+    for name, text in (pages or {"index.md": PAGE}).items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text, encoding="utf-8")
+    return directory / "mkdocs.yml"
+
+
+def build_site(config_file: Path) -> Path:
+    config = load_config(str(config_file))
+    build(config)
+    return Path(config.site_dir)
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory):
+    """One site, built twice on the same cache: the first build trains, the second must not."""
+    directory = tmp_path_factory.mktemp("site")
+    config_file = write_site(directory)
+    with capture_mkdocs_log() as handler:
+        site = build_site(config_file)
+        first_log = handler.take()
+        build_site(config_file)
+        second_log = handler.take()
+    return directory, site, first_log, second_log
+
+
+class _Capture(logging.Handler):
+    """Collects what MkDocs (and so the plugin's logger) says, INFO and up."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def take(self) -> str:
+        text, self.lines = "\n".join(self.lines), []
+        return text
+
+
+def build_fails(config_file: Path) -> str:
+    """Build a site that must fail, as `mkdocs build` would; return what MkDocs logged."""
+    with capture_mkdocs_log() as handler:
+        with pytest.raises(Abort):
+            build_site(config_file)
+    return handler.take()
+
+
+@contextlib.contextmanager
+def capture_mkdocs_log():
+    logger = logging.getLogger("mkdocs")
+    handler, level = _Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_first_build_trains_and_logs_epochs_and_summary(built_once) -> None:
+    _, _, first_log, _ = built_once
+    assert "epoch 1/1: loss" in first_log
+    assert "model built: test accuracy" in first_log and "fingerprint" in first_log
+
+
+def test_second_build_is_fresh_and_does_not_train(built_once) -> None:
+    _, _, _, second_log = built_once
+    assert "model fresh (fingerprint " in second_log
+    assert "epoch 1/1" not in second_log and "Building digits model" not in second_log
+
+
+def test_generated_files_are_in_the_site_with_the_right_bytes(built_once) -> None:
+    directory, site, _, _ = built_once
+    (entry,) = [p for p in (directory / "cache").iterdir() if len(p.name) == 64]
+    model_dir = site / "assets" / "models" / "digits"
+    for name in ("model.json", "group1-shard1of1.bin", "metrics.json"):
+        assert (model_dir / name).read_bytes() == (entry / name).read_bytes()
+    assert (model_dir / "training-curve.svg").read_text().startswith("<svg")
+    assert "混淆矩陣" in (model_dir / "confusion-matrix.svg").read_text()
+    tfjs = site / "assets" / "digit-model" / "tfjs" / "tf.min.js"
+    assert tfjs.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js").read_bytes()
+    assert not (directory / "docs" / "assets").exists()  # nothing written into docs/
+
+
+def test_placeholders_are_replaced_with_the_builds_figures(built_once) -> None:
+    directory, site, _, _ = built_once
+    html = (site / "index.html").read_text(encoding="utf-8")
+    metrics = json.loads((site / "assets/models/digits/metrics.json").read_text())
+    assert f"準確度 {100 * metrics['test_accuracy']['float32']:.2f}%" in html
+    assert f"上線權重 {100 * metrics['test_accuracy']['shipped']:.2f}%（uint8）" in html
+    assert "105,866 bytes，105,866 個參數" in html
+    assert "字面：{{ digit_model.test_accuracy }}" in html  # the escaped one stays literal
+    assert 'src="assets/models/digits/training-curve.svg"' in html
+    assert "<table>" in html and "數字" in html
+    assert "digit_model." not in html.replace("{{ digit_model.test_accuracy }}", "")
+
+
+def test_recipe_change_makes_it_stale_and_retrains(built_once, tmp_path) -> None:
+    directory, _, _, _ = built_once
+    config_file = write_site(tmp_path, {"recipe": {**TINY_RECIPE, "seed": 7}}, cache_dir=directory / "cache")
+    with capture_mkdocs_log() as handler:
+        build_site(config_file)
+    log = handler.take()
+    assert "Building digits model (recipe (seed))" in log and "epoch 1/1" in log
+
+
+def test_train_never_with_stale_weights_fails_with_the_hint(tmp_path) -> None:
+    message = build_fails(write_site(tmp_path, {"train": "never"}))
+    assert "stale" in message and "python -m model_build build" in message and "train: auto" in message
+
+
+def test_corrupt_cache_entry_is_rebuilt(built_once, tmp_path) -> None:
+    directory, _, _, _ = built_once
+    cache = tmp_path / "cache"
+    import shutil
+
+    shutil.copytree(directory / "cache", cache)
+    (entry,) = [p for p in cache.iterdir() if len(p.name) == 64 and ArtefactCache(cache).lookup(p.name)][:1]
+    (entry / "model.json").write_text("{}")
+    config_file = write_site(tmp_path, cache_dir=cache)
+    site = build_site(config_file)
+    assert ArtefactCache(cache).lookup(entry.name) is not None
+    assert json.loads((site / "assets/models/digits/model.json").read_text())["format"] == "layers-model"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"train": "sometimes"}, "train"),
+        ({"quantize": "int4"}, "quantize"),
+        ({"tfjs": "unpkg"}, "tfjs"),
+        ({"model_dir": "../outside"}, "model_dir"),
+        ({"recipe": {"epochs": "many"}}, "recipe.epochs must be a positive integer"),
+        ({"recipe": {"quantization": "uint8"}}, "set the top-level `quantize` option"),
+        ({"recipe": {"epoch": 3}}, "Unknown recipe key(s) epoch"),
+    ],
+)
+def test_invalid_config_values_name_the_key(tmp_path, options, message) -> None:
+    text = build_fails(write_site(tmp_path, options))
+    assert message in text
+    if message in ("train", "quantize", "tfjs"):
+        allowed = {"train": "auto", "quantize": "float16", "tfjs": "local"}[message]
+        assert allowed in text  # the allowed values are listed
+
+
+def test_unknown_placeholder_names_the_page(built_once, tmp_path) -> None:
+    directory, _, _, _ = built_once
+    config_file = write_site(tmp_path, cache_dir=directory / "cache", pages={"notes/a.md": "{{ digit_model.accurasy }}"})
+    assert "notes/a.md uses the unknown placeholder {{ digit_model.accurasy }}" in build_fails(config_file)
+
+
+def test_missing_node_modules_says_what_to_do(tmp_path) -> None:
+    text = build_fails(write_site(tmp_path, {"node_modules": str(tmp_path / "nowhere")}))
+    assert "TF.js is not installed" in text and "npm ci" in text and "tfjs: cdn" in text
+
+
+def test_cdn_mode_uses_the_pinned_url_and_its_integrity(built_once, tmp_path) -> None:
+    import base64
+    import hashlib
+
+    local = (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js").read_bytes()
+    assert runtime.CDN_INTEGRITY == "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
+    assert "@4.22.0/" in runtime.CDN_URL
+    directory, _, _, _ = built_once
+    site = build_site(write_site(tmp_path, {"tfjs": "cdn"}, cache_dir=directory / "cache"))
+    assert not (site / "assets/digit-model/tfjs/tf.min.js").exists()
+
+
+def test_disabled_plugin_does_nothing(tmp_path) -> None:
+    config_file = write_site(tmp_path, {"enabled": False}, pages={"index.md": "# hi"})
+    site = build_site(config_file)
+    assert not (site / "assets" / "models").exists()
