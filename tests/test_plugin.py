@@ -13,6 +13,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
+from model_build import MnistConfig, MnistRecipe, check_freshness
 from model_build.artefact_cache import ArtefactCache
 from digit_model import runtime
 
@@ -127,8 +128,8 @@ def test_generated_files_are_in_the_site_with_the_right_bytes(built_once) -> Non
         assert (model_dir / name).read_bytes() == (entry / name).read_bytes()
     assert (model_dir / "training-curve.svg").read_text().startswith("<svg")
     assert "混淆矩陣" in (model_dir / "confusion-matrix.svg").read_text()
-    tfjs = site / "assets" / "digit-model" / "tfjs" / "tf.min.js"
-    assert tfjs.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js").read_bytes()
+    tfjs = site / "assets" / "digit-model" / "tfjs" / "tf.es2017.min.js"
+    assert tfjs.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.es2017.min.js").read_bytes()
     assert not (directory / "docs" / "assets").exists()  # nothing written into docs/
 
 
@@ -165,7 +166,10 @@ def test_corrupt_cache_entry_is_rebuilt(built_once, tmp_path) -> None:
     import shutil
 
     shutil.copytree(directory / "cache", cache)
-    (entry,) = [p for p in cache.iterdir() if len(p.name) == 64 and ArtefactCache(cache).lookup(p.name)][:1]
+    # The entry this site uses (the cache also holds other recipes' entries by now).
+    fingerprint = check_freshness(MnistRecipe(MnistConfig.from_mapping(TINY_RECIPE)), cache).fingerprint
+    entry = cache / fingerprint
+    assert ArtefactCache(cache).lookup(fingerprint) is not None
     (entry / "model.json").write_text("{}")
     config_file = write_site(tmp_path, cache_dir=cache)
     site = build_site(config_file)
@@ -208,12 +212,15 @@ def test_cdn_mode_uses_the_pinned_url_and_its_integrity(built_once, tmp_path) ->
     import base64
     import hashlib
 
-    local = (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.min.js").read_bytes()
+    local = (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.es2017.min.js").read_bytes()
     assert runtime.CDN_INTEGRITY == "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
+    assert runtime.RUNTIME_BYTES == len(local)
     assert "@4.22.0/" in runtime.CDN_URL
     directory, _, _, _ = built_once
     site = build_site(write_site(tmp_path, {"tfjs": "cdn"}, cache_dir=directory / "cache"))
-    assert not (site / "assets/digit-model/tfjs/tf.min.js").exists()
+    assert not (site / "assets/digit-model/tfjs/tf.es2017.min.js").exists()
+    config = (site / "assets/digit-model/js/site-config.js").read_text()
+    assert f'tfjsSrc = "{runtime.CDN_URL}"' in config and runtime.CDN_INTEGRITY in config
 
 
 def test_disabled_plugin_does_nothing(tmp_path) -> None:

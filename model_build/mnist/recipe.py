@@ -15,9 +15,10 @@ from .config import MnistConfig
 from .data_sources import resolve_source
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-#: Modules that do not shape the artefacts: editing them must not retrain. (Charts are drawn
-#: from metrics.json when the site is built.)
-_NOT_ARTEFACT_CODE = {"cli.py", "__main__.py", "charts.py"}
+#: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
+#: charts (drawn from metrics.json at site-build time), the browser preprocessing reference and
+#: the child-process runner.
+_NOT_ARTEFACT_CODE = {"cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py"}
 #: Libraries whose versions can change the trained bytes.
 LIBRARIES = ("tensorflow-cpu|tensorflow", "keras", "numpy")
 METRICS_JSON = "metrics.json"

@@ -45,7 +45,12 @@ class Figures:
 
     @classmethod
     def from_metrics(
-        cls, metrics: Mapping[str, Any], fingerprint: str, model_dir: str, language: str | None = None
+        cls,
+        metrics: Mapping[str, Any],
+        fingerprint: str,
+        model_dir: str,
+        language: str | None = None,
+        runtime_bytes: int = 0,
     ) -> Figures:
         words = _TABLE_WORDS["zh" if (language or "").lower().startswith("zh") else "en"]
         accuracy = metrics["test_accuracy"]
@@ -78,6 +83,7 @@ class Figures:
             "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],
+            "tfjs_size": f"{runtime_bytes / 1e6:.2f} MB",
         }
         return cls(text, metrics, model_dir)
 

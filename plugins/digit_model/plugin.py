@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
@@ -13,11 +14,14 @@ from mkdocs.structure.pages import Page
 
 from .config import DigitModelConfig
 from .figures import CONFUSION_MATRIX, TRAINING_CURVE, Figures
-from .runtime import TfjsRuntime, resolve_runtime
+from .runtime import RUNTIME_BYTES, TfjsRuntime, resolve_runtime, site_config_module
 
 log = get_plugin_logger(__name__)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+STYLESHEET = "digit-model.css"
+ENTRY_MODULE = "js/main.js"
+SITE_CONFIG_MODULE = "js/site-config.js"
 
 
 class DigitModelPlugin(BasePlugin[DigitModelConfig]):
@@ -57,6 +61,11 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         except ModelBuildError as error:
             raise PluginError(f"digit-model: {error}") from error
         self.runtime = resolve_runtime(self.config.tfjs, self._project_path(self.config.node_modules), self.config.assets_dir)
+        # The entry module is tiny and fetches nothing unless a page holds a recognizer block.
+        config.extra_css.append(self.config.assets_dir + STYLESHEET)
+        entry = ExtraScriptValue(self.config.assets_dir + ENTRY_MODULE)
+        entry.type = "module"
+        config.extra_javascript.append(entry)
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -75,7 +84,11 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         else:
             log.info("model fresh (fingerprint %s)", self.artefacts.fingerprint[:12])
         self.figures = Figures.from_metrics(
-            self.artefacts.metrics(), self.artefacts.fingerprint, self.config.model_dir, config.theme["language"]
+            self.artefacts.metrics(),
+            self.artefacts.fingerprint,
+            self.config.model_dir,
+            language=config.theme["language"],
+            runtime_bytes=RUNTIME_BYTES,
         )
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -97,6 +110,13 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             File.generated(config, self.config.assets_dir + path.relative_to(ASSETS).as_posix(), abs_src_path=str(path))
             for path in sorted(ASSETS.rglob("*")) if path.is_file()
         ]
+        generated.append(
+            File.generated(
+                config,
+                self.config.assets_dir + SITE_CONFIG_MODULE,
+                content=site_config_module(self.runtime, self.config.model_dir, self.config.assets_dir),
+            )
+        )
         for file in generated:
             if file.src_uri in files.src_uris:
                 raise PluginError(

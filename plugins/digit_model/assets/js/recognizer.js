@@ -1,0 +1,335 @@
+// One live digit recognizer inside a `.digit-recognizer` element: drawing pad → preprocessing
+// → prediction → saliency, and the panels that show them. Every recognizer on a page shares
+// one TF.js runtime and one model (tf-runtime.js).
+
+import { DrawingPad } from "./drawing-pad.js";
+import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
+import { saliencyMap } from "./saliency.js";
+import { loadModel } from "./tf-runtime.js";
+
+export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency"];
+
+const TEXT = {
+  zh: {
+    loading: "正在載入模型…", loadingProgress: (p) => `正在載入模型… ${p}%`, ready: "請在框內寫一個數字（0–9）",
+    failed: (m) => `模型載入失敗：${m}。請檢查網路後重新整理頁面。`, backend: (b) => `TF.js 後端：${b}`,
+    canvasLabel: "手寫區：用滑鼠、手指或觸控筆寫一個數字", undo: "復原", clear: "清除",
+    overlay: "在筆跡上顯示 saliency", method: "Saliency 方法", gradient: "梯度（vanilla gradient）", smoothgrad: "SmoothGrad",
+    keys: "快捷鍵：Ctrl/⌘+Z 復原，Esc 清除", empty: "還沒有筆跡", top: "模型認為是", confidence: (p) => `信心 ${p}`,
+    input: "模型看到的 28×28", saliency: "模型注意的像素", steps: "前處理步驟",
+    stepBox: "① 邊界框", stepScaled: "② 縮放到 20×20", stepPlaced: "③ 放進 28×28", stepCentred: "④ 質心置中",
+    probability: (d, p) => `${d}：${p}`,
+  },
+  en: {
+    loading: "Loading the model…", loadingProgress: (p) => `Loading the model… ${p}%`, ready: "Write a digit (0–9) in the box",
+    failed: (m) => `The model failed to load: ${m}. Check your connection and reload the page.`, backend: (b) => `TF.js backend: ${b}`,
+    canvasLabel: "Drawing area: write one digit with a mouse, finger or pen", undo: "Undo", clear: "Clear",
+    overlay: "Show saliency on the drawing", method: "Saliency method", gradient: "Gradient (vanilla)", smoothgrad: "SmoothGrad",
+    keys: "Keys: Ctrl/⌘+Z undo, Esc clear", empty: "Nothing drawn yet", top: "The model reads", confidence: (p) => `confidence ${p}`,
+    input: "What the model sees (28×28)", saliency: "Pixels the model used", steps: "Preprocessing steps",
+    stepBox: "① bounding box", stepScaled: "② scaled to 20×20", stepPlaced: "③ placed in 28×28", stepCentred: "④ centred by mass",
+    probability: (d, p) => `${d}: ${p}`,
+  },
+};
+
+const percent = (p) => `${(100 * p).toFixed(1)}%`;
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+/** Paint 0–1 values (row-major, width × height) on a canvas, white on black or via `colour(v, i)`. */
+function paintValues(canvas, values, width, height, colour = (v) => [255 * v, 255 * v, 255 * v, 255]) {
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(width, height);
+  for (let i = 0; i < values.length; i += 1) image.data.set(colour(values[i], i), i * 4);
+  context.putImageData(image, 0, 0);
+}
+
+// Saliency colours: black → red → yellow → white. The 1.5 power keeps the strongest pixels
+// bright and lets the faint gradient everywhere else recede.
+function heat(value) {
+  const v = Math.pow(value, 1.5);
+  return [255 * Math.min(1, 3 * v), 255 * Math.min(1, Math.max(0, 3 * v - 1)), 255 * Math.max(0, 3 * v - 2), 255 * Math.min(1, 2 * v)];
+}
+
+export class Recognizer {
+  constructor(root) {
+    this.root = root;
+    this.text = (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? TEXT.zh : TEXT.en;
+    const panels = (root.dataset.panels || PANELS.join(" ")).split(/[\s,]+/).filter(Boolean);
+    this.panels = new Set(panels);
+    this.method = root.dataset.saliency === "smoothgrad" ? "smoothgrad" : "gradient";
+    this.size = Number(root.dataset.size) || 280;
+    this.model = null;
+    this.frame = null;
+    this.busy = false;
+    this.dirty = false;
+    this.lastResult = null;
+    this.#build();
+    this.pad = new DrawingPad(this.canvas, { onChange: () => this.schedule() });
+    this.#setState("loading", this.text.loading);
+    this.ready = this.#load();
+  }
+
+  #build() {
+    const t = this.text;
+    this.root.replaceChildren();
+    this.root.classList.add("dr");
+    this.status = element("p", { class: "dr-status", role: "status", "aria-live": "polite" });
+    this.progress = element("progress", { class: "dr-progress", max: "100", value: "0" });
+    this.canvas = element("canvas", { class: "dr-canvas", width: String(this.size), height: String(this.size), tabindex: "0", "aria-label": t.canvasLabel });
+    this.overlay = element("canvas", { class: "dr-overlay", width: String(this.size), height: String(this.size), "aria-hidden": "true" });
+    const grid = element("div", { class: "dr-grid" });
+
+    const canvasPanel = element("section", { class: "dr-panel dr-panel--canvas" },
+      element("div", { class: "dr-canvas-wrap" }, this.canvas, this.overlay));
+    const buttons = element("div", { class: "dr-buttons" },
+      element("button", { type: "button", class: "md-button", "data-action": "undo", text: t.undo }),
+      element("button", { type: "button", class: "md-button", "data-action": "clear", text: t.clear }));
+    this.overlayToggle = element("input", { type: "checkbox", checked: "" });
+    canvasPanel.append(buttons, element("label", { class: "dr-toggle" }, this.overlayToggle, ` ${t.overlay}`),
+      element("p", { class: "dr-hint", text: t.keys }));
+    if (!this.panels.has("canvas")) canvasPanel.hidden = true;
+    grid.append(canvasPanel);
+
+    this.topDigit = element("span", { class: "dr-top-digit", text: "–" });
+    this.topConfidence = element("span", { class: "dr-top-confidence", text: t.empty });
+    this.bars = element("ol", { class: "dr-bars", start: "0" });
+    this.barRows = Array.from({ length: 10 }, (_, digit) => {
+      const fill = element("span", { class: "dr-bar-fill" });
+      const value = element("span", { class: "dr-bar-value", text: "" });
+      const row = element("li", { class: "dr-bar-row" }, element("span", { class: "dr-bar-digit", text: String(digit) }),
+        element("span", { class: "dr-bar" }, fill), value);
+      this.bars.append(row);
+      return { row, fill, value };
+    });
+    const result = element("section", { class: "dr-panel dr-panel--probabilities" },
+      element("p", { class: "dr-top" }, element("span", { class: "dr-top-label", text: t.top }), this.topDigit, this.topConfidence),
+      this.bars);
+    if (!this.panels.has("probabilities")) result.hidden = true;
+    grid.append(result);
+
+    this.stepCanvases = {};
+    const steps = element("section", { class: "dr-panel dr-panel--steps" }, element("h4", { text: t.steps }));
+    const stepRow = element("div", { class: "dr-steps" });
+    for (const [key, label] of [["box", t.stepBox], ["scaled", t.stepScaled], ["placed", t.stepPlaced], ["centred", t.stepCentred]]) {
+      this.stepCanvases[key] = element("canvas", { class: "dr-pixels", width: String(SIZE), height: String(SIZE) });
+      stepRow.append(element("figure", {}, this.stepCanvases[key], element("figcaption", { text: label })));
+    }
+    steps.append(stepRow);
+    if (!this.panels.has("steps")) steps.hidden = true;
+    grid.append(steps);
+
+    this.inputCanvas = element("canvas", { class: "dr-pixels dr-input", width: String(SIZE), height: String(SIZE) });
+    const input = element("section", { class: "dr-panel dr-panel--input" },
+      element("figure", {}, this.inputCanvas, element("figcaption", { text: t.input })));
+    if (!this.panels.has("input")) input.hidden = true;
+    grid.append(input);
+
+    this.saliencyCanvas = element("canvas", { class: "dr-pixels dr-saliency", width: String(SIZE), height: String(SIZE) });
+    this.methodSelect = element("select", { "aria-label": t.method },
+      element("option", { value: "gradient", text: t.gradient }), element("option", { value: "smoothgrad", text: t.smoothgrad }));
+    this.methodSelect.value = this.method;
+    const saliency = element("section", { class: "dr-panel dr-panel--saliency" },
+      element("figure", {}, this.saliencyCanvas, element("figcaption", { text: t.saliency })), this.methodSelect);
+    if (!this.panels.has("saliency")) {
+      saliency.hidden = true;
+      this.overlayToggle.parentElement.hidden = true;
+    }
+    grid.append(saliency);
+
+    this.backendNote = element("p", { class: "dr-backend" });
+    this.root.append(this.status, this.progress, grid, this.backendNote);
+
+    this.root.addEventListener("click", (event) => {
+      const action = event.target.closest("[data-action]")?.dataset.action;
+      if (action === "undo") this.pad.undo();
+      if (action === "clear") this.pad.clear();
+    });
+    this.root.addEventListener("keydown", (event) => {
+      if (event.target.matches("select, input, textarea")) return;
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") {
+        event.preventDefault();
+        this.pad.undo();
+      } else if (event.key === "Escape" || event.key === "Delete") {
+        this.pad.clear();
+      }
+    });
+    this.overlayToggle.addEventListener("change", () => this.schedule());
+    this.methodSelect.addEventListener("change", () => {
+      this.method = this.methodSelect.value;
+      this.schedule();
+    });
+  }
+
+  async #load() {
+    try {
+      const { model, backend } = await loadModel(undefined, (fraction) => {
+        this.progress.value = Math.round(100 * fraction);
+        this.status.textContent = this.text.loadingProgress(Math.round(100 * fraction));
+      });
+      this.model = model;
+      this.backend = backend;
+      this.progress.hidden = true;
+      this.backendNote.textContent = this.text.backend(backend);
+      this.root.dataset.backend = backend;
+      this.#setState("ready", this.text.ready);
+      this.schedule();
+    } catch (error) {
+      this.progress.hidden = true;
+      this.#setState("error", this.text.failed(error.message || String(error)));
+      this.root.dataset.error = error.message || String(error);
+    }
+  }
+
+  #setState(state, message) {
+    this.root.dataset.state = state;
+    this.status.textContent = message;
+    this.status.classList.toggle("dr-status--error", state === "error");
+  }
+
+  /** Ask for an update on the next animation frame (at most one per frame). */
+  schedule() {
+    if (this.frame !== null) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = null;
+      this.update();
+    });
+  }
+
+  async update() {
+    if (this.busy) {
+      this.dirty = true;
+      return;
+    }
+    this.busy = true;
+    try {
+      do {
+        this.dirty = false;
+        await this.#run();
+      } while (this.dirty);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async #run() {
+    const steps = preprocess(inkFromImageData(this.pad.imageData()));
+    this.#clearOverlay();
+    if (!steps) {
+      this.#showEmpty();
+      return;
+    }
+    this.#showSteps(steps);
+    paintValues(this.inputCanvas, steps.pixels, SIZE, SIZE);
+    if (!this.model) return;
+
+    const tf = globalThis.tf;
+    const started = performance.now();
+    const input = tf.tensor4d(steps.pixels, [1, SIZE, SIZE, 1]);
+    try {
+      const output = tf.tidy(() => this.model.predict(input));
+      const probabilities = await output.data();
+      output.dispose();
+      let top = 0;
+      for (let d = 1; d < 10; d += 1) if (probabilities[d] > probabilities[top]) top = d;
+      let saliency = null;
+      if (this.panels.has("saliency")) {
+        saliency = await saliencyMap(tf, this.model, input, top, this.method);
+      }
+      const milliseconds = performance.now() - started;
+      this.#showPrediction(probabilities, top);
+      if (saliency) this.#showSaliency(saliency, steps);
+      this.lastResult = { probabilities: Array.from(probabilities), top, pixels: Array.from(steps.pixels), saliency: saliency && Array.from(saliency), milliseconds };
+      this.root.dataset.state = "predicted";
+      this.root.dispatchEvent(new CustomEvent("digit-recognizer:update", { detail: this.lastResult }));
+    } finally {
+      input.dispose();
+    }
+  }
+
+  #showEmpty() {
+    this.lastResult = null;
+    if (this.model) this.#setState("ready", this.text.ready);
+    this.topDigit.textContent = "–";
+    this.topConfidence.textContent = this.text.empty;
+    for (const { row, fill, value } of this.barRows) {
+      fill.style.setProperty("--p", "0");
+      value.textContent = "";
+      row.classList.remove("dr-bar-row--top");
+    }
+    for (const canvas of [this.inputCanvas, this.saliencyCanvas, ...Object.values(this.stepCanvases)]) {
+      paintValues(canvas, new Float32Array(SIZE * SIZE), SIZE, SIZE);
+    }
+  }
+
+  #showSteps(steps) {
+    if (!this.panels.has("steps")) return;
+    const { box, scaled } = steps;
+    // ① the drawing with its box, shrunk to a 28-pixel-wide thumbnail
+    const boxCanvas = this.stepCanvases.box;
+    boxCanvas.width = SIZE;
+    boxCanvas.height = SIZE;
+    const context = boxCanvas.getContext("2d");
+    context.fillStyle = "#000";
+    context.fillRect(0, 0, SIZE, SIZE);
+    context.drawImage(this.canvas, 0, 0, SIZE, SIZE);
+    context.strokeStyle = "#ff7043";
+    context.lineWidth = 1;
+    const k = SIZE / this.size;
+    context.strokeRect(box.x * k, box.y * k, box.width * k, box.height * k);
+    paintValues(this.stepCanvases.scaled, scaled.pixels, scaled.width, scaled.height);
+    paintValues(this.stepCanvases.placed, steps.placed, SIZE, SIZE);
+    paintValues(this.stepCanvases.centred, steps.pixels, SIZE, SIZE);
+  }
+
+  #showPrediction(probabilities, top) {
+    this.topDigit.textContent = String(top);
+    this.topConfidence.textContent = this.text.confidence(percent(probabilities[top]));
+    this.barRows.forEach(({ row, fill, value }, digit) => {
+      fill.style.setProperty("--p", String(probabilities[digit]));
+      value.textContent = percent(probabilities[digit]);
+      row.classList.toggle("dr-bar-row--top", digit === top);
+      row.setAttribute("aria-label", this.text.probability(digit, percent(probabilities[digit])));
+    });
+  }
+
+  #showSaliency(saliency, steps) {
+    // The heat over a dim copy of the input, so the map reads as "on the digit".
+    paintValues(this.saliencyCanvas, saliency, SIZE, SIZE, (value, i) => {
+      const [r, g, b, a] = heat(value);
+      const alpha = a / 255;
+      const grey = 70 * steps.pixels[i] * (1 - alpha);
+      return [r * alpha + grey, g * alpha + grey, b * alpha + grey, 255];
+    });
+    if (this.overlayToggle.checked) {
+      const heatOnly = document.createElement("canvas");
+      paintValues(heatOnly, saliency, SIZE, SIZE, heat);
+      const overlay = this.overlay.getContext("2d");
+      overlay.imageSmoothingEnabled = true;
+      overlay.globalAlpha = 0.75;
+      overlay.drawImage(heatOnly, steps.frame.x, steps.frame.y, steps.frame.width, steps.frame.height);
+      overlay.globalAlpha = 1;
+    }
+  }
+
+  #clearOverlay() {
+    this.overlay.getContext("2d").clearRect(0, 0, this.overlay.width, this.overlay.height);
+  }
+}
+
+/** Mount a recognizer once per element. */
+export function mountRecognizer(root) {
+  if (!root.digitRecognizer) root.digitRecognizer = new Recognizer(root);
+  return root.digitRecognizer;
+}

@@ -1,0 +1,210 @@
+"""The digit-recognition tool page in a real Chromium, under a strict CSP."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from model_build.preprocess import preprocess_rgba
+
+from .conftest import SCREENSHOTS, TOOL_PATH
+
+# Strokes in canvas fractions: a "7" and a "1" with a flag, as a person would draw them.
+SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
+FLAGGED_ONE = [[(0.38, 0.3), (0.55, 0.15), (0.55, 0.85)]]
+ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 24)]]
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector(".digit-recognizer[data-state=ready]", timeout=60_000)
+
+
+def recognizer(page, expression: str):
+    return page.evaluate(f"(() => {{ const r = document.querySelector('.digit-recognizer').digitRecognizer; return {expression}; }})()")
+
+
+def _interpolate(stroke, steps=8):
+    points = []
+    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+        points += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps)]
+    return points + [stroke[-1]]
+
+
+def draw_with_mouse(page, strokes) -> None:
+    box = page.locator(".dr-canvas").bounding_box()
+    for stroke in strokes:
+        points = _interpolate(stroke)
+        page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.up()
+
+
+def draw_with_touch(page, strokes) -> None:
+    box = page.locator(".dr-canvas").bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in _interpolate(stroke)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+        for x, y in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def wait_prediction(page) -> dict:
+    page.wait_for_selector(".digit-recognizer[data-state=predicted]", timeout=30_000)
+    # A function, not a string: under the page's CSP, Playwright cannot eval string predicates.
+    page.wait_for_function("() => !document.querySelector('.digit-recognizer').digitRecognizer.busy")
+    return recognizer(page, "r.lastResult")
+
+
+def test_mouse_drawing_gives_a_prediction_and_a_saliency_map(open_page) -> None:
+    page, watch = open_page(TOOL_PATH)
+    wait_ready(page)
+    draw_with_mouse(page, SEVEN)
+    result = wait_prediction(page)
+    assert result["top"] == 7
+    assert abs(sum(result["probabilities"]) - 1) < 1e-3
+    assert page.locator(".dr-top-digit").inner_text() == "7"
+    saliency = np.array(result["saliency"])
+    assert saliency.max() == pytest.approx(1.0) and (saliency > 0.05).sum() >= 10
+    assert not watch.errors
+
+
+def test_touch_drawing_gives_a_prediction(open_page) -> None:
+    page, watch = open_page(TOOL_PATH, has_touch=True, is_mobile=True, viewport={"width": 360, "height": 740})
+    wait_ready(page)
+    scroll_before = page.evaluate("scrollY")
+    draw_with_touch(page, ZERO)
+    result = wait_prediction(page)
+    assert result["top"] == 0
+    assert np.array(result["saliency"]).max() == pytest.approx(1.0)
+    assert page.evaluate("scrollY") == scroll_before  # touch-action: none, the page did not scroll
+    assert not watch.errors
+
+
+def test_undo_and_clear_by_button_and_keyboard(open_page) -> None:
+    page, _ = open_page(TOOL_PATH)
+    wait_ready(page)
+    draw_with_mouse(page, FLAGGED_ONE + SEVEN)
+    wait_prediction(page)
+    assert recognizer(page, "r.pad.strokes.length") == 2
+    page.locator(".dr-canvas").focus()
+    page.keyboard.press("Control+z")
+    assert recognizer(page, "r.pad.strokes.length") == 1
+    page.locator("[data-action=undo]").click()
+    page.wait_for_selector(".digit-recognizer[data-state=ready]")
+    draw_with_mouse(page, SEVEN)
+    wait_prediction(page)
+    page.locator(".dr-canvas").press("Escape")
+    page.wait_for_selector(".digit-recognizer[data-state=ready]")
+    draw_with_mouse(page, SEVEN)
+    wait_prediction(page)
+    page.locator("[data-action=clear]").click()
+    page.wait_for_selector(".digit-recognizer[data-state=ready]")
+    assert recognizer(page, "r.pad.strokes.length") == 0
+
+
+def test_empty_canvas_shows_no_prediction(open_page) -> None:
+    page, _ = open_page(TOOL_PATH)
+    wait_ready(page)
+    page.wait_for_timeout(300)
+    assert page.locator(".dr-top-digit").inner_text() == "–"
+    assert recognizer(page, "r.lastResult") is None
+    assert all(text == "" for text in page.locator(".dr-bar-value").all_inner_texts())
+
+
+def test_failed_model_load_shows_the_error_state(open_page, browser, site_server) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/model.json", lambda route: route.fulfill(status=404, body="not found"))
+    page.goto(site_server.url + TOOL_PATH)
+    page.wait_for_selector(".digit-recognizer[data-state=error]", timeout=60_000)
+    status = page.locator(".dr-status").inner_text()
+    assert "模型載入失敗" in status and "404" in status and "重新整理" in status
+    context.close()
+
+
+def test_strict_csp_no_console_errors_no_third_party_requests(open_page, site_server) -> None:
+    for path in (TOOL_PATH, "", "blog/mnist-in-the-browser/"):
+        page, watch = open_page(path)
+        if path == TOOL_PATH:
+            wait_ready(page)
+            draw_with_mouse(page, SEVEN)
+            wait_prediction(page)
+        else:
+            page.wait_for_load_state("networkidle")
+        assert watch.errors == [], (path, watch.errors)
+        hosts = {urlparse(url).netloc for url in watch.urls if not url.startswith(("data:", "blob:"))}
+        assert hosts == {urlparse(site_server.url).netloc}, (path, hosts)
+
+
+def test_page_and_python_preprocess_drawings_identically(open_page) -> None:
+    page, _ = open_page(TOOL_PATH)
+    wait_ready(page)
+    for strokes in (SEVEN, FLAGGED_ONE, ZERO, [[(0.1, 0.1), (0.3, 0.15)]], [[(0.6, 0.1), (0.62, 0.9)]]):
+        page.locator("[data-action=clear]").click()
+        draw_with_mouse(page, strokes)
+        result = wait_prediction(page)
+        width, height, rgba = recognizer(page, "(() => { const d = r.pad.imageData(); return [d.width, d.height, Array.from(d.data)]; })()")
+        reference = preprocess_rgba(np.array(rgba, np.uint8).reshape(height, width, 4))
+        difference = np.abs(reference.pixels.reshape(-1) - np.array(result["pixels"]))
+        assert difference.max() <= 1e-3, (strokes, difference.max())
+
+
+def test_mnist_digits_through_the_page_agree_with_keras(open_page, example_site, mnist) -> None:
+    from model_build.mnist.build import load_shipped_weights
+    from model_build.mnist.evaluate import predict_probabilities
+    from model_build.mnist.network import build_network
+    from model_build.tfjs.writer import read_layers_model_weights
+
+    count = 300
+    images, labels = mnist.test_images[:count], mnist.test_labels[:count]
+    model = build_network()
+    load_shipped_weights(model, read_layers_model_weights(example_site / "assets/models/digits"))
+    keras_top = predict_probabilities(model, images).argmax(1)
+
+    page, watch = open_page(TOOL_PATH)
+    wait_ready(page)
+    page_top = page.evaluate(
+        """async (digits) => {
+          const r = document.querySelector('.digit-recognizer').digitRecognizer;
+          const tops = [];
+          for (const pixels of digits) {
+            const image = new ImageData(28, 28);
+            pixels.forEach((v, i) => image.data.set([255, 255, 255, v], i * 4));
+            r.pad.setImage(await createImageBitmap(image));
+            await r.update();
+            tops.push(r.lastResult.top);
+          }
+          return tops;
+        }""",
+        images.reshape(count, -1).tolist(),
+    )
+    agreement = float((np.array(page_top) == keras_top).mean())
+    print(f"page vs Keras on {count} MNIST test digits: {agreement:.1%} agree; "
+          f"page accuracy {(np.array(page_top) == labels).mean():.1%}, Keras {(keras_top == labels).mean():.1%}")
+    assert agreement >= 0.99
+    assert not watch.errors
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+@pytest.mark.parametrize(("name", "viewport"), [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 360, "height": 780})])
+def test_screenshots_and_phone_layout(open_page, scheme, name, viewport) -> None:
+    page, watch = open_page(TOOL_PATH, viewport=viewport, color_scheme="dark" if scheme == "slate" else "light",
+                            has_touch=name == "phone", is_mobile=name == "phone")
+    wait_ready(page)
+    draw_with_mouse(page, SEVEN) if name == "desktop" else draw_with_touch(page, SEVEN)
+    wait_prediction(page)
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+    canvas = page.locator(".dr-canvas").bounding_box()
+    assert canvas["width"] >= 200 and canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= viewport["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"tool-{name}-{scheme}.png"), full_page=True)
+    assert not watch.errors
