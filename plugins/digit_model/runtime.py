@@ -16,7 +16,7 @@ TFJS_VERSION = "4.22.0"
 # `Function(...)` fallback is an eval that a strict Content-Security-Policy blocks.
 TFJS_FILE = ("@tensorflow/tfjs", "dist/tf.es2017.min.js")
 WASM_FILES = (
-    ("@tensorflow/tfjs-backend-wasm", "dist/tf-backend-wasm.min.js"),
+    ("@tensorflow/tfjs-backend-wasm", "dist/tf-backend-wasm.es2017.min.js"),  # ES2017, like the core build
     ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm.wasm"),
     ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm-simd.wasm"),
 )

@@ -57,13 +57,13 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class SiteServer:
     """A loopback static server that sends the CSP header and records every path it serves."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, csp: str = CSP) -> None:
         self.requests: list[str] = []
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def end_headers(self) -> None:
-                self.send_header("Content-Security-Policy", CSP)
+                self.send_header("Content-Security-Policy", csp)
                 self.send_header("Cache-Control", "no-store")
                 super().end_headers()
 

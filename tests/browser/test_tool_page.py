@@ -10,7 +10,7 @@ import pytest
 
 from model_build.preprocess import preprocess_rgba
 
-from .conftest import SCREENSHOTS, TOOL_PATH
+from .conftest import CSP, SCREENSHOTS, TOOL_PATH, SiteServer
 
 # Strokes in canvas fractions: a "7" and a "1" with a flag, as a person would draw them.
 SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
@@ -207,4 +207,38 @@ def test_screenshots_and_phone_layout(open_page, scheme, name, viewport) -> None
     assert canvas["width"] >= 200 and canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= viewport["width"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"tool-{name}-{scheme}.png"), full_page=True)
+    assert not watch.errors
+
+
+def test_backends_fall_back_and_wasm_runs_where_the_csp_allows_it(browser, example_site) -> None:
+    """Headless Chromium has only an emulated WebGL, which the page skips: under the strict CSP
+    it falls back to CPU; where WASM may compile, to WASM; and each backend predicts the same."""
+    server = SiteServer(example_site, csp=CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"))
+    try:
+        for url, expected in ((server.url, "wasm"),):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url + TOOL_PATH)
+            wait_ready(page)
+            assert page.get_attribute(".digit-recognizer", "data-backend") == expected
+            assert f"TF.js 後端：{expected}" in page.locator(".dr-backend").inner_text()
+            draw_with_mouse(page, SEVEN)
+            tops = {}
+            for backend in ("wasm", "cpu", "webgl"):
+                started = page.evaluate(
+                    """async (name) => (await import(new URL('../../assets/digit-model/js/tf-runtime.js', location.href).href)).useBackend(name)""",
+                    backend,
+                )
+                assert started, backend
+                tops[backend] = page.evaluate("async () => { const r = document.querySelector('.digit-recognizer').digitRecognizer; await r.update(); return r.lastResult.top; }")
+            assert set(tops.values()) == {7}, tops
+            context.close()
+    finally:
+        server.close()
+
+
+def test_strict_csp_falls_back_to_cpu(open_page) -> None:
+    page, watch = open_page(TOOL_PATH)
+    wait_ready(page)
+    assert page.get_attribute(".digit-recognizer", "data-backend") == "cpu"
     assert not watch.errors

@@ -183,6 +183,8 @@ export class Recognizer {
       this.progress.hidden = true;
       this.backendNote.textContent = this.text.backend(backend);
       this.root.dataset.backend = backend;
+      // Milliseconds from navigation to a usable model (read by the browser benchmark).
+      this.root.dataset.readyMs = String(Math.round(performance.now()));
       this.#setState("ready", this.text.ready);
       this.schedule();
     } catch (error) {
@@ -288,7 +290,14 @@ export class Recognizer {
     context.lineWidth = 1;
     const k = SIZE / this.size;
     context.strokeRect(box.x * k, box.y * k, box.width * k, box.height * k);
-    paintValues(this.stepCanvases.scaled, scaled.pixels, scaled.width, scaled.height);
+    // ② the resampled box, shown on a 20×20 square so its kept aspect ratio is visible
+    const square = new Float32Array(20 * 20);
+    const dx = Math.floor((20 - scaled.width) / 2);
+    const dy = Math.floor((20 - scaled.height) / 2);
+    for (let y = 0; y < scaled.height; y += 1) {
+      for (let x = 0; x < scaled.width; x += 1) square[(dy + y) * 20 + dx + x] = scaled.pixels[y * scaled.width + x];
+    }
+    paintValues(this.stepCanvases.scaled, square, 20, 20);
     paintValues(this.stepCanvases.placed, steps.placed, SIZE, SIZE);
     paintValues(this.stepCanvases.centred, steps.pixels, SIZE, SIZE);
   }

@@ -13,7 +13,10 @@ export const SMOOTHGRAD_NOISE = 0.15;
  */
 export async function saliencyMap(tf, model, input, classIndex, method = "gradient") {
   const map = tf.tidy(() => {
-    const probabilityOf = (x) => model.apply(x, { training: false }).gather([classIndex], 1).sum();
+    // A one-hot mask rather than gather(): gather's gradient needs UnsortedSegmentSum, which
+    // the WASM backend lacks.
+    const mask = tf.oneHot([classIndex], 10).asType("float32");
+    const probabilityOf = (x) => model.apply(x, { training: false }).mul(mask).sum();
     const gradientOf = tf.grad(probabilityOf);
     let magnitude;
     if (method === "smoothgrad") {
