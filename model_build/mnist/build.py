@@ -11,8 +11,9 @@ from ..tfjs.writer import read_layers_model_weights, write_keras_model
 from .config import MnistConfig
 from .data import load_mnist
 from .data_sources import resolve_source
-from .evaluate import evaluate
+from .evaluate import evaluate, evaluation_from_predictions, predict_probabilities
 from .recipe import METRICS_JSON, Stopwatch, runtime_versions, write_json
+from .test_sample import write_test_sample
 from .training import train
 
 
@@ -24,7 +25,7 @@ def build_artefacts(
     data_path: Path | None = None,
     data_cache_dir: Path | None = None,
 ) -> None:
-    """Write model.json, the weight shards and metrics.json into `directory`."""
+    """Write model.json, the weight shards, metrics.json and the test sample into `directory`."""
     watch = Stopwatch()
     data = load_mnist(data_path, data_cache_dir)
     test_images, test_labels = data.test_images, data.test_labels
@@ -46,7 +47,9 @@ def build_artefacts(
 
     # Evaluate the weights exactly as TF.js will decode them from the files just written.
     load_shipped_weights(result.model, read_layers_model_weights(directory))
-    shipped_eval = evaluate(result.model, test_images, test_labels)
+    shipped_probabilities = predict_probabilities(result.model, test_images)
+    shipped_eval = evaluation_from_predictions(shipped_probabilities.argmax(axis=1), test_labels)
+    sample_size = write_test_sample(directory, test_images, test_labels, shipped_probabilities)
     watch.lap("shipped_evaluation")
 
     write_json(
@@ -72,6 +75,7 @@ def build_artefacts(
                 "shipped_bytes": written.weight_bytes,
                 "files": list(written.files),
             },
+            "test_sample": {"digits": sample_size},
             "history": result.history,
             "seconds": {**watch.seconds, "training": round(result.seconds, 2)},
             "recipe": config.to_dict(),

@@ -12,6 +12,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from .blocks import FENCES, BlockError, BlockRenderer, find_blocks, parse_confusion_options, parse_recognizer_options
 from .config import DigitModelConfig
 from .figures import CONFUSION_MATRIX, TRAINING_CURVE, Figures
 from .runtime import RUNTIME_BYTES, TfjsRuntime, resolve_runtime, site_config_module
@@ -32,6 +33,7 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         self.runtime: TfjsRuntime | None = None
         self.artefacts = None
         self.figures: Figures | None = None
+        self.blocks = BlockRenderer()
         self.project_dir = Path.cwd()
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -66,7 +68,22 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         entry = ExtraScriptValue(self.config.assets_dir + ENTRY_MODULE)
         entry.type = "module"
         config.extra_javascript.append(entry)
+        self.blocks.language = config.theme["language"] or "en"
+        self._register_fences(config)
         return config
+
+    def _register_fences(self, config: MkDocsConfig) -> None:
+        """Add our fences to pymdownx.superfences (and the extension itself if the site lacks it).
+
+        The site's own custom fences (Mermaid, …) are kept; an entry of ours the site added by
+        hand is replaced, so the plugin's renderer is the one that runs.
+        """
+        if "pymdownx.superfences" not in config.markdown_extensions:
+            config.markdown_extensions.append("pymdownx.superfences")
+        settings = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        fences = [fence for fence in settings.get("custom_fences", []) if fence.get("name") not in FENCES]
+        fences += [{"name": name, "class": name, "format": self.blocks.fence_format} for name in FENCES]
+        settings["custom_fences"] = fences
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         """Make the model fresh: train (in a child process) only if stale and allowed."""
@@ -83,6 +100,7 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             log.info("model built: %s", summarize(self.artefacts))
         else:
             log.info("model fresh (fingerprint %s)", self.artefacts.fingerprint[:12])
+        self._load_block_data()
         self.figures = Figures.from_metrics(
             self.artefacts.metrics(),
             self.artefacts.fingerprint,
@@ -126,10 +144,25 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             files.append(file)
         return files
 
+    def _load_block_data(self) -> None:
+        """The test sample (presets, mistakes) and confusion matrix the blocks render from."""
+        from model_build.mnist.test_sample import SAMPLE_JSON, TestSample
+
+        self.blocks.sample = TestSample.load(self.artefacts.directory) if SAMPLE_JSON in self.artefacts.files else None
+        self.blocks.confusion = self.artefacts.metrics()["confusion_matrix"]
+
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
-        """Replace `{{ digit_model.<name> }}` with the build's figures."""
+        """Check the page's blocks, then replace `{{ digit_model.<name> }}` with the build's figures."""
         if not self.config.enabled:
             return None
+        for block in find_blocks(markdown):
+            try:
+                if block.name == "digit-confusion":
+                    parse_confusion_options(block.body)
+                else:
+                    parse_recognizer_options(block.body, self.blocks.sample)
+            except BlockError as error:
+                raise PluginError(f"digit-model: docs/{page.file.src_uri}, line {block.line}: {error}") from None
         return self.figures.replace_placeholders(markdown, page.file.src_uri)
 
     def on_page_context(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav) -> dict[str, Any] | None:

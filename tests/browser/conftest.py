@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,15 +34,21 @@ BROWSER_RECIPE = {"epochs": 2}
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
+#: Pages only the tests need (two blocks on a page, a block below the fold), added under test-pages/.
+TEST_PAGES = Path(__file__).resolve().parent / "pages"
+
+
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's site (mkdocs.yml, docs/, overrides/), built with BROWSER_RECIPE."""
+    """The repository's site (mkdocs.yml, docs/, overrides/) plus TEST_PAGES, built with BROWSER_RECIPE."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     work = tmp_path_factory.mktemp("example-site")
+    shutil.copytree(ROOT / "docs", work / "docs")
+    shutil.copytree(TEST_PAGES, work / "docs" / "test-pages")
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    config["docs_dir"] = str(ROOT / "docs")
+    config["docs_dir"] = str(work / "docs")
     config["site_dir"] = str(work / "site")
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     for plugin in config["plugins"]:

@@ -1,14 +1,31 @@
-// Page entry point: turn every `.digit-recognizer` element into a live recognizer when it comes
-// near the viewport. Nothing (no TF.js, no weights) is fetched for blocks the reader never
-// scrolls to.
+// Page entry point, loaded on every page: it is tiny and fetches nothing else unless the page
+// holds one of our blocks. Each block's code (and TF.js, and the weights) is loaded only when
+// the block comes near the viewport, so a block the reader never scrolls to costs nothing.
 
-import { mountRecognizer } from "./recognizer.js";
+/** Block selector → module that mounts it (`mount(element)`), imported on first use. */
+const BLOCKS = {
+  ".digit-recognizer": () => import("./recognizer.js").then((module) => module.mountRecognizer),
+  ".digit-confusion": () => import("./confusion.js").then((module) => module.mountConfusion),
+  ".digit-tutorial": () => import("./tutorial.js").then((module) => module.mountTutorial),
+};
 
-function start() {
-  const blocks = document.querySelectorAll(".digit-recognizer");
+function mountWhenNear(selector, loadMount) {
+  const blocks = document.querySelectorAll(selector);
   if (!blocks.length) return;
+  const mount = (block) =>
+    loadMount().then((mountBlock) => mountBlock(block)).catch((error) => {
+      // A module that fails to load (offline, blocked) must not leave a silent empty box.
+      block.dataset.state = "error";
+      block.dataset.error = error.message || String(error);
+      const message = document.createElement("p");
+      message.className = "dr-status dr-status--error";
+      message.textContent = (document.documentElement.lang || "").startsWith("zh")
+        ? `互動區塊載入失敗：${block.dataset.error}。請重新整理頁面。`
+        : `This interactive block failed to load: ${block.dataset.error}. Reload the page.`;
+      block.prepend(message);
+    });
   if (!("IntersectionObserver" in window)) {
-    blocks.forEach(mountRecognizer);
+    blocks.forEach(mount);
     return;
   }
   const observer = new IntersectionObserver(
@@ -16,12 +33,16 @@ function start() {
       for (const entry of entries) {
         if (!entry.isIntersecting) continue;
         observer.unobserve(entry.target);
-        mountRecognizer(entry.target);
+        mount(entry.target);
       }
     },
     { rootMargin: "200px 0px" },
   );
   blocks.forEach((block) => observer.observe(block));
+}
+
+function start() {
+  for (const [selector, loadMount] of Object.entries(BLOCKS)) mountWhenNear(selector, loadMount);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -46,7 +46,7 @@ function element(tag, attributes = {}, ...children) {
 }
 
 /** Paint 0–1 values (row-major, width × height) on a canvas, white on black or via `colour(v, i)`. */
-function paintValues(canvas, values, width, height, colour = (v) => [255 * v, 255 * v, 255 * v, 255]) {
+export function paintValues(canvas, values, width, height, colour = (v) => [255 * v, 255 * v, 255 * v, 255]) {
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext("2d");
@@ -63,13 +63,19 @@ function heat(value) {
 }
 
 export class Recognizer {
-  constructor(root) {
+  /**
+   * `options.loadModel(onProgress)` supplies the model (default: the site's model, shared by
+   * every recognizer on the page); it resolves to `{ model, backend }`.
+   */
+  constructor(root, options = {}) {
     this.root = root;
+    this.loadModel = options.loadModel || ((onProgress) => loadModel(undefined, onProgress));
     this.text = (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? TEXT.zh : TEXT.en;
     const panels = (root.dataset.panels || PANELS.join(" ")).split(/[\s,]+/).filter(Boolean);
     this.panels = new Set(panels);
     this.method = root.dataset.saliency === "smoothgrad" ? "smoothgrad" : "gradient";
     this.size = Number(root.dataset.size) || 280;
+    root.style.setProperty("--dr-size", `${this.size}px`);
     this.model = null;
     this.frame = null;
     this.busy = false;
@@ -78,7 +84,26 @@ export class Recognizer {
     this.#build();
     this.pad = new DrawingPad(this.canvas, { onChange: () => this.schedule() });
     this.#setState("loading", this.text.loading);
+    this.presetShown = this.#showPreset(root.dataset);
     this.ready = this.#load();
+  }
+
+  /** Start from the block's preset drawing, if it has one (the reader can redraw it). */
+  async #showPreset({ presetPixels, presetStrokes }) {
+    if (presetPixels) {
+      const grey = Uint8Array.from(atob(presetPixels), (c) => c.charCodeAt(0));
+      await this.showDigit(Float32Array.from(grey, (v) => v / 255));
+    } else if (presetStrokes) {
+      // Strokes are written in fractions of the canvas, so they fit any `size`.
+      this.pad.setStrokes(JSON.parse(presetStrokes).map((stroke) => stroke.map(([x, y]) => [x * this.size, y * this.size])));
+    }
+  }
+
+  /** Draw a 28×28 digit (row-major values in 0–1, white ink) as the canvas content. */
+  async showDigit(values) {
+    const image = new ImageData(SIZE, SIZE);
+    values.forEach((value, i) => image.data.set([255, 255, 255, Math.round(255 * value)], i * 4));
+    this.pad.setImage(await createImageBitmap(image));
   }
 
   #build() {
@@ -174,24 +199,29 @@ export class Recognizer {
 
   async #load() {
     try {
-      const { model, backend } = await loadModel(undefined, (fraction) => {
+      const { model, backend } = await this.loadModel((fraction) => {
         this.progress.value = Math.round(100 * fraction);
         this.status.textContent = this.text.loadingProgress(Math.round(100 * fraction));
       });
-      this.model = model;
-      this.backend = backend;
-      this.progress.hidden = true;
-      this.backendNote.textContent = this.text.backend(backend);
-      this.root.dataset.backend = backend;
+      this.setModel(model, backend);
       // Milliseconds from navigation to a usable model (read by the browser benchmark).
       this.root.dataset.readyMs = String(Math.round(performance.now()));
-      this.#setState("ready", this.text.ready);
-      this.schedule();
     } catch (error) {
       this.progress.hidden = true;
       this.#setState("error", this.text.failed(error.message || String(error)));
       this.root.dataset.error = error.message || String(error);
     }
+  }
+
+  /** Predict with `model` from now on (the tutorial swaps in each model the reader trains). */
+  setModel(model, backend) {
+    this.model = model;
+    this.backend = backend;
+    this.progress.hidden = true;
+    this.backendNote.textContent = this.text.backend(backend);
+    this.root.dataset.backend = backend;
+    this.#setState("ready", this.text.ready);
+    this.schedule();
   }
 
   #setState(state, message) {
@@ -337,8 +367,8 @@ export class Recognizer {
   }
 }
 
-/** Mount a recognizer once per element. */
-export function mountRecognizer(root) {
-  if (!root.digitRecognizer) root.digitRecognizer = new Recognizer(root);
+/** Mount a recognizer once per element (`options`: see the Recognizer constructor). */
+export function mountRecognizer(root, options) {
+  if (!root.digitRecognizer) root.digitRecognizer = new Recognizer(root, options);
   return root.digitRecognizer;
 }
