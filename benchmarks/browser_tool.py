@@ -7,7 +7,9 @@ Builds the example site with the default recipe (training it first if stale), se
 - for each backend that starts (webgl, wasm, cpu): the median and p90 time of one full step —
   preprocess + predict + saliency + drawing the panels — on a fixed drawing;
 - the time from navigation to "ready" (model loaded, backend chosen), median of 5 cold loads;
-- the bytes a first visit to the tool page downloads, by kind.
+- the bytes a first visit to the tool page downloads, by kind;
+- what the blog post's blocks cost: bytes on opening the post (nothing of the blocks may load
+  yet) and after scrolling to each block in turn.
 """
 
 from __future__ import annotations
@@ -56,6 +58,40 @@ def build_site(directory: Path) -> Path:
     return directory / "site"
 
 
+POST_PATH = "blog/mnist-in-the-browser/"
+
+
+def kind_of(request_url: str) -> str:
+    return ("model" if "/models/" in request_url else "TF.js" if "/tfjs/" in request_url
+            else "our JS/CSS" if "/digit-model/" in request_url else "page + theme")
+
+
+def post_block_costs(browser, base_url: str) -> None:
+    """Bytes of the post on arrival and after scrolling to every block (lazy loading at work)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sizes: list[tuple[str, int]] = []
+    page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes()["responseBodySize"])))
+    page.goto(base_url + POST_PATH)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+
+    def summary() -> str:
+        by_kind: dict[str, int] = defaultdict(int)
+        for request_url, size in sizes:
+            by_kind[kind_of(request_url)] += size
+        return f"{sum(by_kind.values()):,} bytes (" + ", ".join(f"{k} {v:,}" for k, v in sorted(by_kind.items())) + ")"
+
+    print(f"blog post on arrival: {summary()}")
+    blocks = page.locator(".digit-recognizer")
+    for i in range(blocks.count()):
+        blocks.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(f"() => document.querySelectorAll('.digit-recognizer')[{i}].dataset.state", timeout=120_000)
+    page.wait_for_load_state("networkidle")
+    print(f"blog post after scrolling to its {blocks.count()} recognizer blocks: {summary()}")
+    context.close()
+
+
 def main() -> None:
     import functools
     import http.server
@@ -92,9 +128,7 @@ def main() -> None:
                 page.wait_for_load_state("networkidle")
                 if visit == 0:
                     for request_url, size in sizes:
-                        kind = ("model" if "/models/" in request_url else "TF.js" if "/tfjs/" in request_url
-                                else "our JS/CSS" if "/digit-model/" in request_url else "page + theme")
-                        bytes_by_kind[kind] += size
+                        bytes_by_kind[kind_of(request_url)] += size
                 if visit == 4:
                     print(f"TF.js backends on this machine (default choice: {chosen}):")
                     for backend in ("webgl", "wasm", "cpu"):
@@ -106,6 +140,7 @@ def main() -> None:
                         print(f"  {backend:5s}: step median {statistics.median(times):6.1f} ms, "
                               f"p90 {times[int(0.9 * len(times))]:6.1f} ms over {len(times)} steps (predicted {result['top']})")
                 context.close()
+            post_block_costs(browser, f"http://127.0.0.1:{server.server_address[1]}/")
             browser.close()
         server.shutdown()
     print(f"navigation → ready: median {statistics.median(ready_times):.0f} ms over {len(ready_times)} cold loads "

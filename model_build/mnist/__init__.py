@@ -1,9 +1,10 @@
 """The MNIST digits recipe. Importing this package is cheap: TensorFlow loads only to build."""
 
+from .browser_data import BrowserDataConfig, BrowserDataRecipe
 from .config import AugmentationConfig, MnistConfig
 from .recipe import MnistRecipe
 
-__all__ = ["AugmentationConfig", "MnistConfig", "MnistRecipe", "load_mnist"]
+__all__ = ["AugmentationConfig", "BrowserDataConfig", "BrowserDataRecipe", "MnistConfig", "MnistRecipe", "load_mnist"]
 
 
 def __getattr__(name: str):

@@ -17,8 +17,8 @@ from .data_sources import resolve_source
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
 #: charts (drawn from metrics.json at site-build time), the browser preprocessing reference and
-#: the child-process runner.
-_NOT_ARTEFACT_CODE = {"cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py"}
+#: the child-process runner, and the tutorial's browser training data (a recipe of its own).
+_NOT_ARTEFACT_CODE = {"cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py", "browser_data.py"}
 #: Libraries whose versions can change the trained bytes.
 LIBRARIES = ("tensorflow-cpu|tensorflow", "keras", "numpy")
 METRICS_JSON = "metrics.json"

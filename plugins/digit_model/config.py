@@ -24,6 +24,20 @@ class SitePath(c.Type):
         return normalised + "/"
 
 
+class Count(c.Type):
+    """A whole number from 1 to `maximum`."""
+
+    def __init__(self, default: int, maximum: int) -> None:
+        super().__init__(int, default=default)
+        self.maximum = maximum
+
+    def run_validation(self, value: object) -> int:
+        value = super().run_validation(value)
+        if isinstance(value, bool) or not 1 <= value <= self.maximum:
+            raise base.ValidationError(f"must be a whole number from 1 to {self.maximum:,}, got {value!r}")
+        return value
+
+
 class DigitModelConfig(base.Config):
     enabled = c.Type(bool, default=True)
 
@@ -48,6 +62,14 @@ class DigitModelConfig(base.Config):
     tfjs = c.Choice(("local", "cdn"), default="local")
     #: Where `npm ci` put @tensorflow/tfjs (relative to mkdocs.yml).
     node_modules = c.Type(str, default="node_modules")
+
+    # Settings for the tutorial (a CNN trained in the reader's browser)
+    #: Where the browser training set (sprite PNG, labels, description) lands in the built site.
+    tutorial_data_dir = SitePath("assets/models/mnist-data/")
+    #: Digits from MNIST's training split that the page trains on (~160 KB of PNG per 1,000).
+    tutorial_train_images = Count(default=10_000, maximum=60_000)
+    #: Digits from MNIST's test split, held out for validation and the final test.
+    tutorial_test_images = Count(default=2_000, maximum=10_000)
 
     # Settings for caching
     cache_dir = c.Type(str, default=".cache/plugin/digit-model")

@@ -34,6 +34,7 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         self.artefacts = None
         self.figures: Figures | None = None
         self.blocks = BlockRenderer()
+        self.tutorial_data = None  # the browser training set's cache entry (model_build.Artefacts)
         self.project_dir = Path.cwd()
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
@@ -86,11 +87,13 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         settings["custom_fences"] = fences
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Make the model fresh: train (in a child process) only if stale and allowed."""
+        """Make the model fresh (train in a child process only if stale and allowed), then the tutorial's data."""
         if not self.config.enabled:
             return
         from model_build import ModelBuildError, summarize
         from model_build.isolated import ensure_fresh_isolated
+
+        from .tutorial_data import ensure_tutorial_data
 
         try:
             self.artefacts = ensure_fresh_isolated(self.recipe, self._cache_dir(), train=self.config.train, logger=log)
@@ -108,12 +111,20 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             language=config.theme["language"],
             runtime_bytes=RUNTIME_BYTES,
         )
+        try:
+            self.tutorial_data = ensure_tutorial_data(
+                self.config, self._cache_dir(), self.recipe.data_path, self.recipe.data_cache_dir, log
+            )
+        except ModelBuildError as error:
+            raise PluginError(f"digit-model: {error}") from error
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         """Add the model, its charts, TF.js and our assets as generated files (no copying)."""
         if not self.config.enabled:
             return None
         from model_build.charts import confusion_matrix_svg, training_curve_svg
+
+        from .tutorial_data import DESCRIPTION, data_bytes, tutorial_files
 
         model_dir, language = self.config.model_dir, config.theme["language"]
         metrics = self.figures.metrics
@@ -128,18 +139,23 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             File.generated(config, self.config.assets_dir + path.relative_to(ASSETS).as_posix(), abs_src_path=str(path))
             for path in sorted(ASSETS.rglob("*")) if path.is_file()
         ]
+        generated += tutorial_files(config, self.tutorial_data, self.config.tutorial_data_dir)
         generated.append(
             File.generated(
                 config,
                 self.config.assets_dir + SITE_CONFIG_MODULE,
-                content=site_config_module(self.runtime, self.config.model_dir, self.config.assets_dir),
+                content=site_config_module(
+                    self.runtime, self.config.model_dir, self.config.assets_dir,
+                    tutorial_data=self.config.tutorial_data_dir + DESCRIPTION,
+                    tutorial_data_bytes=data_bytes(self.tutorial_data),
+                ),
             )
         )
         for file in generated:
             if file.src_uri in files.src_uris:
                 raise PluginError(
                     f"digit-model: docs/{file.src_uri} collides with a file the plugin generates; "
-                    "rename it or change `model_dir` / `assets_dir`."
+                    "rename it or change `model_dir` / `assets_dir` / `tutorial_data_dir`."
                 )
             files.append(file)
         return files

@@ -70,8 +70,15 @@ def resolve_runtime(mode: str, node_modules: Path, assets_dir: str) -> TfjsRunti
     return TfjsRuntime(files[0][0], None, files, wasm_src=files[1][0], wasm_dir=f"{assets_dir}tfjs/")
 
 
-def site_config_module(runtime: TfjsRuntime, model_dir: str, assets_dir: str) -> str:
-    """`js/site-config.js`: where the browser code finds the model and TF.js in this site.
+def site_config_module(
+    runtime: TfjsRuntime,
+    model_dir: str,
+    assets_dir: str,
+    tutorial_data: str | None = None,
+    tutorial_data_bytes: int = 0,
+) -> str:
+    """`js/site-config.js`: where the browser code finds the model, TF.js and the tutorial's
+    training data (`tutorial_data`: the site path of its mnist-data.json) in this site.
 
     Paths are written relative to the module itself (resolved with `import.meta.url`), so the
     site works from any base URL, including a sub-folder and `mkdocs serve`.
@@ -96,6 +103,9 @@ def site_config_module(runtime: TfjsRuntime, model_dir: str, assets_dir: str) ->
         f"export const wasmSrc = {url(runtime.wasm_src)};",
         f"export const wasmDir = {url(runtime.wasm_dir)};",
         "export const wasmIntegrity = null;",
+        f"export const tfjsBytes = {RUNTIME_BYTES};",
+        f"export const mnistDataUrl = {url(tutorial_data)};",
+        f"export const mnistDataBytes = {int(tutorial_data_bytes)};",
         "",
     ]
     return "\n".join(lines)

@@ -139,3 +139,21 @@ def open_page(browser, site_server):
 
 
 TOOL_PATH = "tools/digit-recognition/"
+
+
+def read_digits_through_pad(page, selector: str, images) -> list[int]:
+    """Put each uint8 28×28 image on the drawing pad of the recognizer at `selector` (through the
+    page's own preprocessing) and return the digit the page reads for each."""
+    return page.evaluate(
+        """async ([selector, digits]) => {
+          const r = document.querySelector(selector).digitRecognizer;
+          const tops = [];
+          for (const pixels of digits) {
+            await r.showDigit(pixels.map((v) => v / 255));
+            await r.update();
+            tops.push(r.lastResult.top);
+          }
+          return tops;
+        }""",
+        [selector, images.reshape(len(images), -1).tolist()],
+    )

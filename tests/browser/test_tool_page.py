@@ -10,7 +10,7 @@ import pytest
 
 from model_build.preprocess import preprocess_rgba
 
-from .conftest import CSP, SCREENSHOTS, TOOL_PATH, SiteServer
+from .conftest import CSP, SCREENSHOTS, TOOL_PATH, SiteServer, read_digits_through_pad
 
 # Strokes in canvas fractions: a "7" and a "1" with a flag, as a person would draw them.
 SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
@@ -170,21 +170,7 @@ def test_mnist_digits_through_the_page_agree_with_keras(open_page, example_site,
 
     page, watch = open_page(TOOL_PATH)
     wait_ready(page)
-    page_top = page.evaluate(
-        """async (digits) => {
-          const r = document.querySelector('.digit-recognizer').digitRecognizer;
-          const tops = [];
-          for (const pixels of digits) {
-            const image = new ImageData(28, 28);
-            pixels.forEach((v, i) => image.data.set([255, 255, 255, v], i * 4));
-            r.pad.setImage(await createImageBitmap(image));
-            await r.update();
-            tops.push(r.lastResult.top);
-          }
-          return tops;
-        }""",
-        images.reshape(count, -1).tolist(),
-    )
+    page_top = read_digits_through_pad(page, ".digit-recognizer", images)
     agreement = float((np.array(page_top) == keras_top).mean())
     print(f"page vs Keras on {count} MNIST test digits: {agreement:.1%} agree; "
           f"page accuracy {(np.array(page_top) == labels).mean():.1%}, Keras {(keras_top == labels).mean():.1%}")

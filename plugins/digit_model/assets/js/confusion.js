@@ -2,7 +2,8 @@
 // mistake cells show the test digits the model actually got wrong (from the test sample the
 // build ships next to the model), and a live recognizer to load any of them into.
 
-import { mountRecognizer, paintValues } from "./recognizer.js";
+import { paintValues } from "./dom.js";
+import { mountRecognizer } from "./recognizer.js";
 import * as siteConfig from "./site-config.js";
 import { loadSprite } from "./sprite.js";
 

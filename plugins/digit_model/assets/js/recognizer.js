@@ -2,6 +2,7 @@
 // → prediction → saliency, and the panels that show them. Every recognizer on a page shares
 // one TF.js runtime and one model (tf-runtime.js).
 
+import { element, paintValues } from "./dom.js";
 import { DrawingPad } from "./drawing-pad.js";
 import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
 import { saliencyMap } from "./saliency.js";
@@ -33,27 +34,6 @@ const TEXT = {
 };
 
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-/** Paint 0–1 values (row-major, width × height) on a canvas, white on black or via `colour(v, i)`. */
-export function paintValues(canvas, values, width, height, colour = (v) => [255 * v, 255 * v, 255 * v, 255]) {
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
-  for (let i = 0; i < values.length; i += 1) image.data.set(colour(values[i], i), i * 4);
-  context.putImageData(image, 0, 0);
-}
 
 // Saliency colours: black → red → yellow → white. The 1.5 power keeps the strongest pixels
 // bright and lets the faint gradient everywhere else recede.
