@@ -8,6 +8,8 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
+from .conftest import SCREENSHOTS
+
 POST_PATH = "blog/mnist-in-the-browser/"
 TWO_BLOCKS = "test-pages/two-blocks/"
 BELOW_FOLD = "test-pages/below-fold/"
@@ -131,3 +133,28 @@ def test_without_javascript_blocks_show_a_picture_and_a_sentence(open_page) -> N
         assert fallback.locator("img").evaluate("(img) => img.complete && img.naturalWidth > 0")
     # The confusion explorer is a readable table even without scripts.
     assert page.locator(".dc-matrix tbody tr").count() == 10
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_the_post_fits_a_phone_with_its_blocks(open_page, scheme) -> None:
+    """At 360 px the post (three recognizers, the confusion table) never scrolls sideways.
+
+    The cell is clicked as soon as it is on screen, usually before the explorer's code has
+    loaded: the click must be replayed, not lost."""
+    page, watch = open_page(POST_PATH, viewport={"width": 360, "height": 780}, has_touch=True, is_mobile=True,
+                            color_scheme="dark" if scheme == "slate" else "light")
+    blocks = page.locator(".digit-recognizer")
+    for i in range(2):
+        blocks.nth(i).scroll_into_view_if_needed()
+    wait_all_predicted(page, 2)
+    page.locator(".dc-cell").first.click()
+    page.wait_for_function("() => document.querySelector('.digit-confusion').dataset.loaded !== undefined", timeout=30_000)
+    wait_all_predicted(page, 3)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the post scrolls sideways by {overflow}px"
+    for i in range(3):
+        box = blocks.nth(i).locator(".dr-canvas").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".digit-confusion").screenshot(path=str(SCREENSHOTS / f"post-confusion-phone-{scheme}.png"))
+    assert not watch.errors

@@ -12,8 +12,19 @@ const BLOCKS = {
 function mountWhenNear(selector, loadMount) {
   const blocks = document.querySelectorAll(selector);
   if (!blocks.length) return;
+  // A click that lands before a block's code has loaded (a quick reader, or a click that
+  // scrolled the block into view) is replayed once it has, instead of being lost.
+  const earlyClicks = new Map();
+  const remember = (event) => earlyClicks.set(event.currentTarget, event.target);
+  blocks.forEach((block) => block.addEventListener("click", remember));
   const mount = (block) =>
-    loadMount().then((mountBlock) => mountBlock(block)).catch((error) => {
+    loadMount().then((mountBlock) => {
+      mountBlock(block);
+      block.removeEventListener("click", remember);
+      const target = earlyClicks.get(block);
+      earlyClicks.delete(block);
+      if (target?.isConnected) target.click();
+    }).catch((error) => {
       // A module that fails to load (offline, blocked) must not leave a silent empty box.
       block.dataset.state = "error";
       block.dataset.error = error.message || String(error);
