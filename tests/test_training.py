@@ -68,7 +68,7 @@ def test_training_is_deterministic_and_logs_each_epoch(mnist, caplog) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"epochs": 0}, "recipe.epochs must be a positive integer, got 0"),
+        ({"epochs": 0}, "recipe.epochs must be a whole number from 1 to 1,000, got 0"),
         ({"quantization": "int4"}, "recipe.quantization must be one of 'none', 'float16', 'uint8', got 'int4'"),
         ({"learning_rate_schedule": "step"}, "recipe.learning_rate_schedule must be one of 'constant', 'cosine'"),
         ({"learning_rate": 5}, "recipe.learning_rate must be a number between 0 and 1"),

@@ -2,11 +2,16 @@
 
 Its `to_dict()` is part of the artefacts' fingerprint, so every field that changes the
 weights lives here, and nothing that does not.
+
+Every value is checked on construction (so `from_mapping` and direct construction alike), against
+the range in which the build can use it: a recipe that passes here does not fail mid-build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import numbers
+import reprlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
@@ -14,6 +19,33 @@ from ..errors import RecipeError
 
 Quantization = Literal["none", "float16", "uint8"]
 LearningRateSchedule = Literal["constant", "cosine"]
+
+# MNIST's official splits (model_build.mnist.data has the same figures; it imports NumPy, this must not).
+TRAIN_IMAGES = 60_000
+TEST_IMAGES = 10_000
+#: More epochs than this is a typo, not a recipe (the default is 5; 1,000 is already 200 times longer).
+MAX_EPOCHS = 1_000
+#: `keras.utils.set_random_seed` seeds NumPy's legacy generator, which takes 0 … 2**32 − 1. The seed
+#: is otherwise only an int64 (tf.data's shuffle, the augmentation's [seed, batch number] pair).
+MAX_SEED = 2**32 - 1
+#: Smaller shards only multiply requests (10 bytes made 10,587 files); larger ones are one file anyway.
+MIN_SHARD_BYTES = 64 * 1024
+MAX_SHARD_BYTES = 1024**3
+#: Below these, a recipe is valid but its figures mean little: see `MnistConfig.warnings()`.
+FEW_TRAIN_IMAGES = 1_000
+FEW_TEST_IMAGES = 100
+
+# Settings for augmentation (see augment.py). A digit fills about 20 × 20 of MNIST's 28 × 28 pixels.
+#: Rotating by more than ±180° repeats angles already drawn.
+MAX_ROTATION_DEGREES = 180.0
+#: At 14 pixels the digit's centre reaches the image's edge and half of it is gone.
+MAX_SHIFT_PIXELS = 14.0
+#: Below 0.25 a 20-pixel digit shrinks under 5 pixels, a blob; above 2 it grows past 40 pixels
+#: and the 28-pixel frame cuts off more than 30 % of its width and height.
+MIN_SCALE = 0.25
+MAX_SCALE = 2.0
+#: The stroke blend weight: 1 is the full dilation (or erosion); beyond it, pixels leave [0, 1].
+MAX_STROKE_BLEND = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +63,18 @@ class AugmentationConfig:
     #: Stroke-width change: a blend towards a dilated (thicker) or eroded (thinner) digit.
     max_thicken: float = 1.0
     max_thin: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise RecipeError(f"recipe.augmentation.enabled must be true or false, got {_shown(self.enabled)}.")
+        for key, high in (
+            ("max_rotation_degrees", MAX_ROTATION_DEGREES),
+            ("max_shift_pixels", MAX_SHIFT_PIXELS),
+            ("max_thicken", MAX_STROKE_BLEND),
+            ("max_thin", MAX_STROKE_BLEND),
+        ):
+            _normalise(self, key, _real_number(f"augmentation.{key}", getattr(self, key), 0.0, high))
+        _normalise(self, "scale_range", _scale_range(self.scale_range))
 
 
 @dataclass(frozen=True)
@@ -55,19 +99,28 @@ class MnistConfig:
     test_subset: int | None = None
 
     def __post_init__(self) -> None:
-        _check_positive_int("epochs", self.epochs)
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("shard_bytes", self.shard_bytes)
-        _check_positive_int("seed", self.seed, allow_zero=True)
-        for key in ("train_subset", "test_subset"):
-            if getattr(self, key) is not None:
-                _check_positive_int(key, getattr(self, key))
-        if not isinstance(self.learning_rate, (int, float)) or not 0 < self.learning_rate < 1:
-            raise RecipeError(f"recipe.learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            raise RecipeError(f"recipe.dropout must be a number in [0, 1), got {self.dropout!r}.")
+        _normalise(self, "epochs", _whole_number("epochs", self.epochs, 1, MAX_EPOCHS))
+        # A batch larger than the training set is the training set.
+        _normalise(self, "batch_size", _whole_number("batch_size", self.batch_size, 1, TRAIN_IMAGES))
+        learning_rate = _real_number("learning_rate", self.learning_rate, 0.0, 1.0, open_low=True, open_high=True)
+        _normalise(self, "learning_rate", learning_rate)
         _check_choice("learning_rate_schedule", self.learning_rate_schedule, LearningRateSchedule)
+        seed = _whole_number("seed", self.seed, 0, MAX_SEED, " (2**32 - 1, the largest seed NumPy accepts)")
+        _normalise(self, "seed", seed)
+        _normalise(self, "dropout", _real_number("dropout", self.dropout, 0.0, 1.0, open_high=True))
+        if isinstance(self.augmentation, (bool, Mapping)):
+            _normalise(self, "augmentation", _augmentation_from(self.augmentation, AugmentationConfig()))
+        elif not isinstance(self.augmentation, AugmentationConfig):
+            raise RecipeError(_AUGMENTATION_TYPE.format(_shown(self.augmentation)))
         _check_choice("quantization", self.quantization, Quantization)
+        _normalise(
+            self, "shard_bytes",
+            _whole_number("shard_bytes", self.shard_bytes, MIN_SHARD_BYTES, MAX_SHARD_BYTES, " (64 KiB to 1 GiB)"),
+        )
+        for key, maximum in (("train_subset", TRAIN_IMAGES), ("test_subset", TEST_IMAGES)):
+            value = getattr(self, key)
+            if value is not None:
+                _normalise(self, key, _whole_number(key, value, 1, maximum, f", or unset for all {maximum:,}"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists)."""
@@ -75,16 +128,36 @@ class MnistConfig:
         values["augmentation"]["scale_range"] = list(self.augmentation.scale_range)
         return values
 
+    def warnings(self) -> list[str]:
+        """Sentences about values that are valid but too small for the build's figures to mean much."""
+        found = []
+        if self.train_subset is not None and self.train_subset < FEW_TRAIN_IMAGES:
+            found.append(
+                f"recipe.train_subset is {self.train_subset:,}: a network trained on fewer than {FEW_TRAIN_IMAGES:,} "
+                "images learns too little for its accuracy or its answers on the page to say anything about the "
+                f"recipe; leave train_subset unset to train on all {TRAIN_IMAGES:,}."
+            )
+        if self.test_subset is not None and self.test_subset < FEW_TEST_IMAGES:
+            found.append(
+                f"recipe.test_subset is {self.test_subset:,}: each test image moves the reported accuracy by "
+                f"{100 / self.test_subset:.3g} percentage points, too coarse to compare two models; leave "
+                f"test_subset unset to evaluate on all {TEST_IMAGES:,}."
+            )
+        return found
+
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, base: MnistConfig | None = None) -> MnistConfig:
         """Overrides from YAML/JSON/CLI on top of `base` (default: the defaults).
 
-        Unknown keys are errors, naming the key and listing the known ones.
+        Unknown keys are errors, naming the key and listing the known ones; so is every value
+        out of its range or of the wrong type (always a `RecipeError`, naming the key).
         """
         base = base or cls()
+        if values is not None and not isinstance(values, Mapping):
+            raise RecipeError(f"The recipe must be a mapping of recipe keys to values, got {type(values).__name__}.")
         values = dict(values or {})
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(map(str, set(values) - known))
         if unknown:
             raise RecipeError(f"Unknown recipe key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}.")
         augmentation = values.pop("augmentation", None)
@@ -96,33 +169,78 @@ class MnistConfig:
             raise RecipeError(f"Invalid recipe: {error}") from error
 
 
+_AUGMENTATION_TYPE = "recipe.augmentation must be true, false or a mapping of augmentation settings, got {}."
+
+
 def _augmentation_from(value: Any, base: AugmentationConfig) -> AugmentationConfig:
     if isinstance(value, bool):
         return replace(base, enabled=value)
     if not isinstance(value, Mapping):
-        raise RecipeError("recipe.augmentation must be true, false or a mapping of augmentation settings.")
+        raise RecipeError(_AUGMENTATION_TYPE.format(_shown(value)))
     known = {f.name for f in fields(AugmentationConfig)}
-    unknown = sorted(set(value) - known)
+    unknown = sorted(map(str, set(value) - known))
     if unknown:
         raise RecipeError(
             f"Unknown recipe.augmentation key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}."
         )
-    values = dict(value)
-    if "scale_range" in values:
-        low, high = values["scale_range"]
-        if not 0 < low <= high:
-            raise RecipeError("recipe.augmentation.scale_range must be [low, high] with 0 < low <= high.")
-        values["scale_range"] = (float(low), float(high))
-    return replace(base, **values)
+    return replace(base, **value)
 
 
-def _check_positive_int(key: str, value: Any, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise RecipeError(f"recipe.{key} must be {kind} integer, got {value!r}.")
+def _normalise(config: Any, key: str, value: Any) -> None:
+    """Store a checked value (an int given for a float becomes a float) in a frozen dataclass."""
+    object.__setattr__(config, key, value)
+
+
+def _whole_number(key: str, value: Any, low: int, high: int, note: str = "") -> int:
+    """`value` as an int if it is a whole number in [low, high]; floats such as 5.0 and bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise RecipeError(f"recipe.{key} must be a whole number from {low:,} to {high:,}{note}, got {_shown(value)}.")
+    return int(value)
+
+
+def _real_number(
+    key: str, value: Any, low: float, high: float, open_low: bool = False, open_high: bool = False
+) -> float:
+    """`value` as a float if it is a real number (int or float, not bool) in range; NaN and ±inf never are."""
+    # Compared before float(): a huge int would overflow it, and NaN fails every comparison.
+    in_range = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and (low < value if open_low else low <= value)
+        and (value < high if open_high else value <= high)
+    )
+    if not in_range:
+        if open_low and open_high:
+            allowed = f"between {low:g} and {high:g} (exclusive)"
+        elif open_high:
+            allowed = f"from {low:g} up to but not including {high:g}"
+        else:
+            allowed = f"from {low:g} to {high:g}"
+        raise RecipeError(f"recipe.{key} must be a number {allowed}, got {_shown(value)}.")
+    return float(value)
+
+
+def _scale_range(value: Any) -> tuple[float, float]:
+    """[low, high] as a tuple of floats, if both are numbers and MIN_SCALE <= low <= high <= MAX_SCALE."""
+    pair = value if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else ()
+    if not (
+        len(pair) == 2
+        and all(not isinstance(number, bool) and isinstance(number, numbers.Real) for number in pair)
+        and MIN_SCALE <= pair[0] <= pair[1] <= MAX_SCALE
+    ):
+        raise RecipeError(
+            "recipe.augmentation.scale_range must be [low, high], two numbers with "
+            f"{MIN_SCALE:g} <= low <= high <= {MAX_SCALE:g}, got {_shown(value)}."
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def _shown(value: Any) -> str:
+    """The offending value for a message: its repr, shortened if long (a 400-digit number, a whole file)."""
+    return reprlib.repr(value)
 
 
 def _check_choice(key: str, value: Any, choices: Any) -> None:
     allowed = get_args(choices)
     if value not in allowed:
-        raise RecipeError(f"recipe.{key} must be one of {', '.join(map(repr, allowed))}, got {value!r}.")
+        raise RecipeError(f"recipe.{key} must be one of {', '.join(map(repr, allowed))}, got {_shown(value)}.")
