@@ -23,3 +23,11 @@ class UnsupportedLayerError(ModelBuildError):
 
 class StaleArtefactsError(ModelBuildError):
     """The cached artefacts are stale and the caller forbade training."""
+
+
+class CacheError(ModelBuildError):
+    """The artefact cache cannot be written: read-only, full, immutable, or a file in the way."""
+
+
+class IncompleteArtefactsError(ModelBuildError):
+    """A build lacks a file its recipe declares, or one fails the recipe's check: not published."""

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -81,11 +80,11 @@ def test_library_versions_take_part(tiny_artefacts, data_cache_dir, monkeypatch)
     assert any(reason.startswith("keras ") and reason.endswith("→ 9.9.9") for reason in freshness.reasons)
 
 
-def test_train_never_with_stale_artefacts_says_how_to_fix(tiny_artefacts, data_cache_dir) -> None:
+def test_train_never_with_stale_artefacts_says_what_changed(tiny_artefacts, data_cache_dir) -> None:
     with pytest.raises(StaleArtefactsError) as caught:
         ensure_fresh(tiny_recipe(data_cache_dir, seed=98), tiny_artefacts.directory.parent, train="never")
     message = str(caught.value)
-    assert "recipe (seed)" in message and "python -m model_build build" in message and "train: auto" in message
+    assert "recipe (seed)" in message and "training is disabled" in message
 
 
 def test_corrupt_entry_is_rebuilt(tmp_path, data_cache_dir, caplog) -> None:
@@ -166,7 +165,7 @@ def test_cli_check_exit_codes(tiny_artefacts) -> None:
     stale = cli("check", "--set=seed=4", cache=tiny_artefacts.directory.parent)
     assert stale.wait(timeout=60) == 1 and "recipe (seed)" in stale.stdout.read()
     bad = cli("check", "--set=epochs=-1", cache=tiny_artefacts.directory.parent)
-    assert bad.wait(timeout=60) == 2 and "recipe.epochs must be a positive integer" in bad.stdout.read()
+    assert bad.wait(timeout=60) == 2 and "recipe.epochs must be" in bad.stdout.read()
 
 
 def test_prune_keeps_the_newest_entries_and_leaves_other_folders(tmp_path) -> None:

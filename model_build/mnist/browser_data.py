@@ -174,3 +174,21 @@ class BrowserDataRecipe:
         if size > BYTE_BUDGET:
             logger.warning("browser training data is %s bytes, over the %s-byte budget: the tutorial page gets heavy; "
                            "lower tutorial_train_images / tutorial_test_images.", f"{size:,}", f"{BYTE_BUDGET:,}")
+
+    def required_files(self, directory: Path) -> tuple[str, ...]:
+        """The sprite, the labels and their description."""
+        return FILES
+
+    def verify(self, directory: Path) -> str | None:
+        """The description must count as many digits as the label file holds (one byte each)."""
+        try:
+            description = json.loads((directory / DESCRIPTION_JSON).read_text(encoding="utf-8"))
+            counts = [description[part]["count"] for part in ("train", "test")]
+        except (OSError, ValueError, RecursionError, LookupError, TypeError) as error:
+            return f"{DESCRIPTION_JSON} is unreadable ({type(error).__name__}: {error})"
+        if not all(isinstance(count, int) and not isinstance(count, bool) for count in counts):
+            return f"{DESCRIPTION_JSON}: train.count and test.count must be integers, not {counts!r}"
+        labels = (directory / LABELS_BIN).stat().st_size
+        if sum(counts) != labels:
+            return f"{DESCRIPTION_JSON} counts {sum(counts):,} digits but {LABELS_BIN} holds {labels:,} labels"
+        return None

@@ -10,18 +10,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..artefact_cache import is_plain_file_name
 from ..fingerprint import FingerprintInputs, digest_of_files, distribution_versions
 from .config import MnistConfig
 from .data_sources import resolve_source
+from .metrics_schema import METRICS_JSON, metrics_problem
+from .test_sample import SAMPLE_JSON, SAMPLE_PNG
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
-#: charts (drawn from metrics.json at site-build time), the browser preprocessing reference and
-#: the child-process runner, and the tutorial's browser training data (a recipe of its own).
-_NOT_ARTEFACT_CODE = {"cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py", "browser_data.py"}
+#: charts (drawn from metrics.json at site-build time), the browser preprocessing reference,
+#: the child-process runner and the recipe-file reader, the tutorial's browser training data
+#: (a recipe of its own), and the metrics schema (a check of finished entries: an entry it
+#: refuses is rebuilt anyway).
+_NOT_ARTEFACT_CODE = {
+    "cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py", "browser_data.py", "metrics_schema.py",
+    "recipe_file.py",
+}
 #: Libraries whose versions can change the trained bytes.
 LIBRARIES = ("tensorflow-cpu|tensorflow", "keras", "numpy")
-METRICS_JSON = "metrics.json"
+MODEL_JSON = "model.json"
+#: The files of every entry, besides the weight shards that model.json names.
+FIXED_FILES = (MODEL_JSON, METRICS_JSON, SAMPLE_PNG, SAMPLE_JSON)
 
 
 def artefact_code_files() -> list[Path]:
@@ -53,6 +63,40 @@ class MnistRecipe:
         from .build import build_artefacts
 
         build_artefacts(self.config, directory, logger, data_path=self.data_path, data_cache_dir=self.data_cache_dir)
+
+    def required_files(self, directory: Path) -> list[str]:
+        """model.json, metrics.json, the test sample, and every weight shard model.json names."""
+        try:
+            shards = weight_files(directory / MODEL_JSON)
+        except (OSError, ValueError, RecursionError):  # `verify` says what is wrong with model.json
+            shards = []
+        return [*FIXED_FILES, *shards]
+
+    def verify(self, directory: Path) -> str | None:
+        """model.json lists its shards properly, and metrics.json holds every figure the site reads."""
+        try:
+            weight_files(directory / MODEL_JSON)
+        except (OSError, ValueError, RecursionError) as error:
+            return f"{MODEL_JSON}: {error}"
+        return metrics_problem(directory / METRICS_JSON)
+
+
+def weight_files(model_json: Path) -> list[str]:
+    """The weight shards a TF.js model.json names, in order; ValueError if it names them badly."""
+    document = json.loads(model_json.read_text(encoding="utf-8"))
+    groups = document.get("weightsManifest") if isinstance(document, dict) else None
+    if not isinstance(groups, list) or not groups:
+        raise ValueError("weightsManifest must be a non-empty list of weight groups")
+    names = []
+    for group in groups:
+        paths = group.get("paths") if isinstance(group, dict) else None
+        if not isinstance(paths, list) or not paths:
+            raise ValueError("every weightsManifest group needs a non-empty list of paths")
+        for name in paths:
+            if not is_plain_file_name(name):
+                raise ValueError(f"weightsManifest names {name!r}, which is not a file of the entry")
+            names.append(name)
+    return names
 
 
 def write_json(path: Path, value: Any) -> None:
