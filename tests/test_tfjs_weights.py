@@ -84,3 +84,28 @@ def test_shards_are_bounded_named_and_concatenate_back(tmp_path: Path) -> None:
 def test_default_shard_size_is_four_mebibytes() -> None:
     assert tfjs_weights.DEFAULT_SHARD_BYTES == 4 * 1024 * 1024
     assert len(tfjs_weights.split_into_shards(b"x" * (4 * 1024 * 1024 + 1))) == 2
+
+
+def test_model_json_records_each_weight_files_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    weights = [("a/kernel", RNG.normal(size=(50, 40)).astype(np.float32)), ("a/bias", RNG.normal(size=40).astype(np.float32))]
+    written = write_layers_model({"class_name": "Sequential", "config": {"name": "m", "layers": []}}, weights,
+                                 tmp_path, max_shard_bytes=3000)
+    document = json.loads((tmp_path / "model.json").read_text())
+    shards = written.files[1:]
+    assert document["userDefinedMetadata"] == {
+        "weightsSha256": {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in shards}
+    }
+    assert len(set(document["userDefinedMetadata"]["weightsSha256"].values())) == 3
+
+
+def test_reading_weights_back_refuses_a_shard_that_does_not_match_its_hash(tmp_path: Path) -> None:
+    values = RNG.normal(size=(10, 10)).astype(np.float32)
+    write_layers_model({"class_name": "Sequential", "config": {"name": "m", "layers": []}}, [("a/kernel", values)], tmp_path)
+    shard = tmp_path / "group1-shard1of1.bin"
+    data = bytearray(shard.read_bytes())
+    data[0] ^= 1  # same length, one bit off: decodes silently as different weights
+    shard.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="group1-shard1of1.bin does not match the SHA-256"):
+        read_layers_model_weights(tmp_path)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,8 @@ WASM_FILES = (
     ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm.wasm"),
     ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm-simd.wasm"),
 )
+#: The npm packages the local runtime's files come from, all pinned to TFJS_VERSION.
+PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
 CDN_URL = f"https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@{TFJS_VERSION}/dist/tf.es2017.min.js"
 #: Subresource Integrity of that exact file (the same bytes npm installs; a test checks it).
 CDN_INTEGRITY = "sha384-ODzrY1mCTIRZRerZfDIqCoTQafA1St1OwLVc9SsTefnkCF1MeIaVSZ88wuK/NKfH"
@@ -44,30 +49,87 @@ class TfjsRuntime:
         return self.integrity is None
 
 
-def resolve_runtime(mode: str, node_modules: Path, assets_dir: str) -> TfjsRuntime:
-    """`local`: check that `npm ci` installed the pinned version; `cdn`: the pinned URL + SRI."""
-    if mode == "cdn":
-        return TfjsRuntime(CDN_URL, CDN_INTEGRITY, ())
-    package_json = node_modules / "@tensorflow" / "tfjs" / "package.json"
+def install_command(node_modules: Path, *, reinstall: bool = False) -> str:
+    """The shell command that puts the pinned packages into `node_modules` (npm's `--prefix` is
+    the folder that holds node_modules; `reinstall` first removes what is there, because npm
+    leaves an installed package of the right version alone even when files of it are missing)."""
+    prefix = shlex.quote(str(install_prefix(node_modules)))
+    install = f"npm install --prefix {prefix} --save-exact " + " ".join(f"{package}@{TFJS_VERSION}" for package in PACKAGES)
+    return f"npm uninstall --prefix {prefix} {' '.join(PACKAGES)} && {install}" if reinstall else install
+
+
+def install_prefix(node_modules: Path) -> Path:
+    """The folder npm must install into so that the packages land in `node_modules`."""
+    return node_modules.parent if node_modules.name == "node_modules" else node_modules
+
+
+def install_hint(node_modules: Path, *, reinstall: bool = False) -> str:
+    """What to do: the npm command, or point `node_modules` elsewhere, or use the CDN."""
+    hint = f"Run `{install_command(node_modules, reinstall=reinstall)}`"
+    if node_modules.name != "node_modules":  # npm always installs into a folder named node_modules
+        hint += f" and set `node_modules: {install_prefix(node_modules) / 'node_modules'}`"
+    return (
+        f"{hint}; or set `node_modules:` to the folder that holds TF.js {TFJS_VERSION}; "
+        "or set `tfjs: cdn` to load TF.js from jsDelivr instead."
+    )
+
+
+def _installed_version(node_modules: Path, package: str) -> str | None:
+    package_json = node_modules / package / "package.json"
     if not package_json.is_file():
+        return None
+    try:
+        return str(json.loads(package_json.read_text(encoding="utf-8")).get("version"))
+    except (ValueError, AttributeError):
+        return "unreadable"
+
+
+def check_installed(node_modules: Path) -> None:
+    """Raise PluginError, with a command that fixes it, unless `node_modules` holds the pinned
+    TF.js packages with every file the site serves."""
+    versions = {package: _installed_version(node_modules, package) for package in PACKAGES}
+    absent = [package for package, version in versions.items() if version is None]
+    if absent:
         raise PluginError(
-            f"digit-model: TF.js is not installed in {node_modules}. Run `npm ci` (or "
-            f"`npm install @tensorflow/tfjs@{TFJS_VERSION}`) next to mkdocs.yml, set `node_modules` to "
-            "where it is, or set `tfjs: cdn`."
+            f"digit-model: TF.js is not installed in {node_modules} ({', '.join(absent)} missing). "
+            + install_hint(node_modules)
         )
-    version = json.loads(package_json.read_text(encoding="utf-8")).get("version")
-    if version != TFJS_VERSION:
+    wrong = [f"{package} is version {version}" for package, version in versions.items() if version != TFJS_VERSION]
+    if wrong:
         raise PluginError(
-            f"digit-model: {node_modules}/@tensorflow/tfjs is version {version}, but the plugin is tested "
-            f"with {TFJS_VERSION}. Run `npm ci` (package-lock.json pins {TFJS_VERSION})."
+            f"digit-model: in {node_modules}, {' and '.join(wrong)}, but the plugin needs {TFJS_VERSION}. "
+            + install_hint(node_modules)
         )
     missing = [f"{package}/{path}" for package, path in (TFJS_FILE, *WASM_FILES) if not (node_modules / package / path).is_file()]
     if missing:
-        raise PluginError(f"digit-model: {', '.join(missing)} missing in {node_modules}; run `npm ci`.")
+        raise PluginError(
+            f"digit-model: {', '.join(missing)} missing in {node_modules} (a damaged install). "
+            + install_hint(node_modules, reinstall=True)
+        )
+
+
+def resolve_runtime(mode: str, node_modules: Path, assets_dir: str) -> TfjsRuntime:
+    """`local`: check that `node_modules` holds the pinned packages; `cdn`: the pinned URL + SRI."""
+    if mode == "cdn":
+        return TfjsRuntime(CDN_URL, CDN_INTEGRITY, ())
+    check_installed(node_modules)
     files = tuple(
         (f"{assets_dir}tfjs/{Path(path).name}", node_modules / package / path) for package, path in (TFJS_FILE, *WASM_FILES)
     )
     return TfjsRuntime(files[0][0], None, files, wasm_src=files[1][0], wasm_dir=f"{assets_dir}tfjs/")
+
+
+def content_version(files: Iterable[Path]) -> str | None:
+    """12 hex digits of a SHA-256 over a set of files (names and bytes), or None without files.
+
+    It changes whenever any file the page fetches changes, including a retrain under the same
+    fingerprint (`train: always`, another machine) that gives other weights.
+    """
+    digest = hashlib.sha256()
+    paths = sorted(files, key=lambda path: path.name)
+    for path in paths:
+        digest.update(f"{path.name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()[:12] if paths else None
 
 
 def site_config_module(
@@ -76,35 +138,44 @@ def site_config_module(
     assets_dir: str,
     tutorial_data: str | None = None,
     tutorial_data_bytes: int = 0,
+    model_files: Iterable[Path] = (),
+    tutorial_data_files: Iterable[Path] = (),
 ) -> str:
     """`js/site-config.js`: where the browser code finds the model, TF.js and the tutorial's
     training data (`tutorial_data`: the site path of its mnist-data.json) in this site.
 
     Paths are written relative to the module itself (resolved with `import.meta.url`), so the
-    site works from any base URL, including a sub-folder and `mkdocs serve`.
+    site works from any base URL, including a sub-folder and `mkdocs serve`. The model's URL
+    carries `?v=<content_version(model_files)>`, and the page keeps that query on every file it
+    fetches next to the model (shards, test sample): a new model gets new URLs, so no browser or
+    CDN cache can serve an old shard with a new model.json. The tutorial's data is versioned the
+    same way by its own files.
     """
     here = assets_dir + "js/"
+    version = content_version(model_files)
+    data_version = content_version(tutorial_data_files)
 
     def relative(site_path: str) -> str:
         return posixpath.relpath(site_path, here) + ("/" if site_path.endswith("/") else "")
 
-    def url(site_path: str | None) -> str:
+    def url(site_path: str | None, query: str = "") -> str:
         if site_path is None:
             return "null"
         if "://" in site_path:
             return json.dumps(site_path)
-        return f"new URL({json.dumps(relative(site_path))}, import.meta.url).href"
+        return f"new URL({json.dumps(relative(site_path) + query)}, import.meta.url).href"
 
     lines = [
         "// Generated by the digit-model MkDocs plugin for this site; do not edit.",
-        f"export const modelUrl = {url(model_dir + 'model.json')};",
+        f"export const modelVersion = {json.dumps(version)};",
+        f"export const modelUrl = {url(model_dir + 'model.json', f'?v={version}' if version else '')};",
         f"export const tfjsSrc = {url(runtime.script_src)};",
         f"export const tfjsIntegrity = {json.dumps(runtime.integrity)};",
         f"export const wasmSrc = {url(runtime.wasm_src)};",
         f"export const wasmDir = {url(runtime.wasm_dir)};",
         "export const wasmIntegrity = null;",
         f"export const tfjsBytes = {RUNTIME_BYTES};",
-        f"export const mnistDataUrl = {url(tutorial_data)};",
+        f"export const mnistDataUrl = {url(tutorial_data, f'?v={data_version}' if data_version else '')};",
         f"export const mnistDataBytes = {int(tutorial_data_bytes)};",
         "",
     ]

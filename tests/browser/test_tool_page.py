@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlparse
 
 import numpy as np
@@ -121,7 +120,7 @@ def test_empty_canvas_shows_no_prediction(open_page) -> None:
 def test_failed_model_load_shows_the_error_state(open_page, browser, site_server) -> None:
     context = browser.new_context()
     page = context.new_page()
-    page.route("**/model.json", lambda route: route.fulfill(status=404, body="not found"))
+    page.route("**/model.json*", lambda route: route.fulfill(status=404, body="not found"))
     page.goto(site_server.url + TOOL_PATH)
     page.wait_for_selector(".digit-recognizer[data-state=error]", timeout=60_000)
     status = page.locator(".dr-status").inner_text()

@@ -4,8 +4,8 @@
 
 import { paintValues } from "./dom.js";
 import { mountRecognizer } from "./recognizer.js";
-import * as siteConfig from "./site-config.js";
 import { loadSprite } from "./sprite.js";
+import { modelFileUrl } from "./tf-runtime.js";
 
 const SIZE = 28;
 
@@ -34,12 +34,12 @@ let samplePromise = null;
 function loadSample() {
   if (!samplePromise) {
     samplePromise = (async () => {
-      // The sample is written next to the model's files.
-      const url = new URL("test-sample.json", siteConfig.modelUrl);
+      // The sample is written next to the model's files, and versioned with them.
+      const url = new URL(modelFileUrl("test-sample.json"));
       const response = await fetch(url);
       if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
       const description = await response.json();
-      const sprite = await loadSprite(new URL(description.png, url).href);
+      const sprite = await loadSprite(modelFileUrl(description.png));
       return { description, sprite };
     })();
     samplePromise.catch(() => { samplePromise = null; }); // allow a retry

@@ -13,7 +13,10 @@ export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency"];
 const TEXT = {
   zh: {
     loading: "正在載入模型…", loadingProgress: (p) => `正在載入模型… ${p}%`, ready: "請在框內寫一個數字（0–9）",
-    failed: (m) => `模型載入失敗：${m}。請檢查網路後重新整理頁面。`, backend: (b) => `TF.js 後端：${b}`,
+    failed: (m) => `模型載入失敗：${m}。請重新整理頁面。`, backend: (b) => `TF.js 後端：${b}`,
+    failedStatus: (file, status) => `${file} 回應 HTTP ${status}`,
+    failedOffline: (file) => `模型載入失敗：無法下載 ${file}。請檢查網路後重新整理頁面。`,
+    failedMismatch: (file) => `${file} 與它所屬的模型不符（網站可能在這個頁面開著時更新了）`,
     canvasLabel: "手寫區：用滑鼠、手指或觸控筆寫一個數字", undo: "復原", clear: "清除",
     overlay: "在筆跡上顯示 saliency", method: "Saliency 方法", gradient: "梯度（vanilla gradient）", smoothgrad: "SmoothGrad",
     keys: "快捷鍵：Ctrl/⌘+Z 復原，Esc 清除", empty: "還沒有筆跡", top: "模型認為是", confidence: (p) => `信心 ${p}`,
@@ -23,7 +26,10 @@ const TEXT = {
   },
   en: {
     loading: "Loading the model…", loadingProgress: (p) => `Loading the model… ${p}%`, ready: "Write a digit (0–9) in the box",
-    failed: (m) => `The model failed to load: ${m}. Check your connection and reload the page.`, backend: (b) => `TF.js backend: ${b}`,
+    failed: (m) => `The model failed to load: ${m}. Reload the page.`, backend: (b) => `TF.js backend: ${b}`,
+    failedStatus: (file, status) => `${file} answered HTTP ${status}`,
+    failedOffline: (file) => `The model failed to load: ${file} could not be downloaded. Check your connection and reload the page.`,
+    failedMismatch: (file) => `${file} does not match the model it belongs to (the site was probably updated while this page was open)`,
     canvasLabel: "Drawing area: write one digit with a mouse, finger or pen", undo: "Undo", clear: "Clear",
     overlay: "Show saliency on the drawing", method: "Saliency method", gradient: "Gradient (vanilla)", smoothgrad: "SmoothGrad",
     keys: "Keys: Ctrl/⌘+Z undo, Esc clear", empty: "Nothing drawn yet", top: "The model reads", confidence: (p) => `confidence ${p}`,
@@ -188,9 +194,18 @@ export class Recognizer {
       this.root.dataset.readyMs = String(Math.round(performance.now()));
     } catch (error) {
       this.progress.hidden = true;
-      this.#setState("error", this.text.failed(error.message || String(error)));
+      this.#setState("error", this.#failureText(error));
       this.root.dataset.error = error.message || String(error);
     }
+  }
+
+  /** The reader's sentence for a failed model load (tf-runtime's ModelLoadError names the file). */
+  #failureText(error) {
+    const t = this.text;
+    if (error.reason === "http") return t.failed(t.failedStatus(error.file, error.status));
+    if (error.reason === "network") return t.failedOffline(error.file);
+    if (error.reason === "mismatch") return t.failed(t.failedMismatch(error.file));
+    return t.failed(error.message || String(error));
   }
 
   /** Predict with `model` from now on (the tutorial swaps in each model the reader trains). */

@@ -3,8 +3,15 @@
 // TF.js itself is a classic script (it defines the global `tf`), injected on first use so that a
 // page whose recognizer never comes into view never downloads it. The backend is the first of
 // WebGL → WASM → CPU that starts; which one won is reported to the page.
+//
+// The model's files are fetched here, not by TF.js's http loader: every URL keeps the model's
+// version query (`model.json?v=…`, written by the build), a failed request names its file and
+// status, and each weight shard is checked against the SHA-256 that model.json records
+// (`userDefinedMetadata.weightsSha256`) before TF.js sees it, so a cache that mixes an old shard
+// with a new model.json gives a clear error instead of a model that predicts garbage.
 
 import * as siteConfig from "./site-config.js";
+import { sha256Hex } from "./sha256.js";
 
 let tfPromise = null;
 let backendPromise = null;
@@ -89,12 +96,110 @@ export function chooseBackend(preferred = ["webgl", "wasm", "cpu"]) {
   return backendPromise;
 }
 
-/** The layers model at `url` (default: the site's), loaded once; `onProgress(fraction)`. */
+/** Why the model could not be loaded. `reason`: "http" (with `status`), "network", "mismatch"
+ * or "format"; `file`: the name of the file at fault (model.json or a shard). */
+export class ModelLoadError extends Error {
+  constructor(reason, file, message, { status = null, cause } = {}) {
+    super(message, { cause });
+    this.name = "ModelLoadError";
+    this.reason = reason;
+    this.file = file;
+    this.status = status;
+  }
+}
+
+/** The URL of `name` next to the model at `modelUrl`, with the model's version query (`?v=…`). */
+export function modelFileUrl(name, modelUrl = siteConfig.modelUrl) {
+  const model = new URL(modelUrl, document.baseURI);
+  const url = new URL(name, model);
+  url.search = model.search;
+  return url.href;
+}
+
+/** The bytes of `name` (next to the model), or a ModelLoadError naming it. */
+async function fetchModelFile(name, modelUrl) {
+  try {
+    const response = await fetch(modelFileUrl(name, modelUrl));
+    if (!response.ok) {
+      const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+      throw new ModelLoadError("http", name, `could not load ${name}: ${status}`, { status: response.status });
+    }
+    return await response.arrayBuffer();
+  } catch (error) {
+    if (error instanceof ModelLoadError) throw error;
+    throw new ModelLoadError("network", name, `could not download ${name} (${error.message || error})`, { cause: error });
+  }
+}
+
+/** model.json, parsed and checked for what a layers model needs. */
+async function fetchModelJson(modelUrl) {
+  const name = decodeURIComponent(new URL(modelUrl, document.baseURI).pathname.split("/").pop());
+  const bytes = await fetchModelFile(name, modelUrl);
+  let modelJson;
+  try {
+    modelJson = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ModelLoadError("format", name, `${name} is not JSON`);
+  }
+  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+    throw new ModelLoadError("format", name, `${name} is not a TF.js layers model (no modelTopology or weightsManifest)`);
+  }
+  return modelJson;
+}
+
+/**
+ * Every weight shard in manifest order, concatenated into one ArrayBuffer, each checked against
+ * the SHA-256 that model.json records for it (a model.json without hashes loads unchecked).
+ */
+async function fetchWeights(modelJson, modelUrl, onProgress) {
+  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
+  const hashes = modelJson.userDefinedMetadata?.weightsSha256;
+  let done = 0;
+  const shards = await Promise.all(paths.map(async (path) => {
+    const shard = await fetchModelFile(path, modelUrl);
+    if (hashes) {
+      if (typeof hashes[path] !== "string") {
+        throw new ModelLoadError("format", path, `model.json records no SHA-256 for ${path}`);
+      }
+      if ((await sha256Hex(shard)) !== hashes[path].toLowerCase()) {
+        throw new ModelLoadError(
+          "mismatch", path,
+          `${path} does not match the model it belongs to (the site was probably updated while this page was open)`,
+        );
+      }
+    }
+    done += 1;
+    onProgress(done / paths.length);
+    return new Uint8Array(shard);
+  }));
+  const weights = new Uint8Array(shards.reduce((total, shard) => total + shard.byteLength, 0));
+  let offset = 0;
+  for (const shard of shards) {
+    weights.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  return weights.buffer;
+}
+
+/** model.json and its verified weights (fetched while TF.js loads). */
+async function fetchModel(modelUrl, onProgress) {
+  const modelJson = await fetchModelJson(modelUrl);
+  return { modelJson, weightData: await fetchWeights(modelJson, modelUrl, onProgress) };
+}
+
+/**
+ * The layers model at `url` (default: the site's), loaded once; `onProgress(fraction)` as each
+ * shard arrives. Rejects with a ModelLoadError when a file is missing, unreachable or not the
+ * one model.json expects.
+ */
 export function loadModel(url = siteConfig.modelUrl, onProgress = () => {}) {
   if (!modelPromises.has(url)) {
-    const promise = chooseBackend().then((backend) =>
-      globalThis.tf.loadLayersModel(url, { onProgress }).then((model) => ({ model, backend })),
-    );
+    const promise = Promise.all([chooseBackend(), fetchModel(url, onProgress)]).then(async ([backend, { modelJson, weightData }]) => {
+      const tf = globalThis.tf;
+      const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
+      const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      return { model, backend };
+    });
     promise.catch(() => modelPromises.delete(url));
     modelPromises.set(url, promise);
   }
