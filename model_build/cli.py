@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 
-from .errors import ModelBuildError
+from .errors import ModelBuildError, StaleArtefactsError
 from .mnist import BrowserDataConfig, BrowserDataRecipe, MnistConfig, MnistRecipe
-from .pipeline import DEFAULT_CACHE_DIR, TRAIN_POLICIES, check_freshness, ensure_fresh, read_mapping_file, summarize
+from .pipeline import DEFAULT_CACHE_DIR, TRAIN_POLICIES, check_freshness, ensure_fresh, summarize
+from .recipe_file import read_mapping_file
 
 log = logging.getLogger("model_build")
+#: How long a child whose parent ended may take to stop cleanly before it exits hard.
+CHILD_GRACE_SECONDS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model_build", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--as-child", action="store_true",
+        help="run as another program's worker (the MkDocs plugin): log records as JSON lines on stderr, "
+        "and stop when standard input closes, i.e. when that program ends",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def recipe_options(command: argparse.ArgumentParser) -> None:
@@ -60,57 +71,116 @@ def _recipe(args: argparse.Namespace) -> MnistRecipe:
             overrides[key] = json.loads(raw)
         except json.JSONDecodeError:
             overrides[key] = raw  # a bare word such as uint8
-    return MnistRecipe(MnistConfig.from_mapping(overrides), data_path=args.data, data_cache_dir=args.cache_dir / "data")
+    config = MnistConfig.from_mapping(overrides)
+    if not args.as_child:  # a parent that starts us has said so already
+        for warning in config.warnings():
+            log.warning("%s", warning)
+    return MnistRecipe(config, data_path=args.data, data_cache_dir=args.cache_dir / "data")
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record, so a parent process can tell records (even multi-line ones)
+    from any other output on stderr; read by `isolated.run_child`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        return json.dumps({"level": record.levelno, "message": message}, ensure_ascii=False)
+
+
+def _stop_when_stdin_closes() -> None:
+    """End this process once the parent that holds our stdin's other end is gone.
+
+    A KeyboardInterrupt in the main thread lets a build clean up its staging directory; if the
+    main thread is stuck in native code and ignores it, the process exits hard a little later
+    (the cache stays consistent either way: entries are published by an atomic rename).
+    """
+
+    def watch() -> None:
+        # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside a buffered
+        # reader's lock makes the interpreter abort when it shuts down.
+        while os.read(stdin_fd, 65536):
+            pass
+        _thread.interrupt_main()
+        time.sleep(CHILD_GRACE_SECONDS)
+        os._exit(130)
+
+    stdin_fd = sys.stdin.fileno()
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _configure_logging(verbose: bool, as_child: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLineFormatter() if as_child else logging.Formatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    _configure_logging(args.verbose, args.as_child)
+    if args.as_child:
+        _stop_when_stdin_closes()
     try:
-        if args.command == "build":
-            artefacts = ensure_fresh(_recipe(args), args.cache_dir, train=args.train, logger=log)
-            if args.json:
-                print(json.dumps({"directory": str(artefacts.directory), "built": artefacts.built,
-                                  "fingerprint": artefacts.fingerprint, "metrics": artefacts.metrics()}, indent=1))
-            else:
-                state = "built" if artefacts.built else "fresh"
-                log.info("%s: %s", state, summarize(artefacts))
-                log.info("artefacts in %s", artefacts.directory)
-            return 0
-        if args.command == "check":
-            started = time.perf_counter()
-            freshness = check_freshness(_recipe(args), args.cache_dir)
-            elapsed = time.perf_counter() - started
-            if freshness.fresh:
-                print(f"fresh {freshness.fingerprint} ({elapsed * 1000:.0f} ms) {freshness.entry.directory}")
-                return 0
-            print(f"stale {freshness.fingerprint} ({elapsed * 1000:.0f} ms): {'; '.join(freshness.reasons)}")
-            return 1
-        if args.command == "browser-data":
-            from .mnist.browser_data import CACHE_SUBDIR
-
-            # The same cache folder the plugin uses, so a later site build finds the entry fresh.
-            recipe = BrowserDataRecipe(
-                BrowserDataConfig(train_images=args.train_images, test_images=args.test_images),
-                data_path=args.data, data_cache_dir=args.cache_dir / "data",
-            )
-            artefacts = ensure_fresh(recipe, args.cache_dir / CACHE_SUBDIR, logger=log)
-            sizes = {name: artefacts.path(name).stat().st_size for name in artefacts.files}
-            state = "built" if artefacts.built else "fresh"
-            print(f"{state}: {', '.join(f'{name} {size:,}' for name, size in sizes.items())} bytes; "
-                  f"total {sum(sizes.values()):,} bytes in {artefacts.directory}")
-            return 0
-        if args.command == "data":
-            from .mnist.data import load_mnist
-            from .mnist.data_sources import resolve_source
-
-            started = time.perf_counter()
-            source = resolve_source(args.data)
-            arrays = load_mnist(args.data, args.cache_dir)
-            print(f"{source.describe()}: {len(arrays.train_images)} train / {len(arrays.test_images)} test images "
-                  f"({time.perf_counter() - started:.2f} s)")
-            return 0
+        return _run(args)
+    except StaleArtefactsError as error:
+        log.error("%s Run the same command with `--train auto` to train them.", error)
+        return 2
     except ModelBuildError as error:
         log.error("%s", error)
         return 2
-    return 0
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
+    except Exception as error:  # a failure we did not foresee still ends in one line that says what happened
+        log.debug("traceback of the failure:", exc_info=True)
+        log.error("the build failed: %s: %s (run with -v for the traceback)", type(error).__name__, error)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The chosen command; its exit status."""
+    if args.command == "build":
+        artefacts = ensure_fresh(_recipe(args), args.cache_dir, train=args.train, logger=log)
+        if args.json:
+            print(json.dumps({"directory": str(artefacts.directory), "built": artefacts.built,
+                              "fingerprint": artefacts.fingerprint, "metrics": artefacts.metrics()}, indent=1))
+        else:
+            state = "built" if artefacts.built else "fresh"
+            log.info("%s: %s", state, summarize(artefacts))
+            log.info("artefacts in %s", artefacts.directory)
+        return 0
+    if args.command == "check":
+        started = time.perf_counter()
+        freshness = check_freshness(_recipe(args), args.cache_dir)
+        elapsed = time.perf_counter() - started
+        if freshness.fresh:
+            print(f"fresh {freshness.fingerprint} ({elapsed * 1000:.0f} ms) {freshness.entry.directory}")
+            return 0
+        print(f"stale {freshness.fingerprint} ({elapsed * 1000:.0f} ms): {'; '.join(freshness.reasons)}")
+        return 1
+    if args.command == "browser-data":
+        from .mnist.browser_data import CACHE_SUBDIR
+
+        # The same cache folder the plugin uses, so a later site build finds the entry fresh.
+        recipe = BrowserDataRecipe(
+            BrowserDataConfig(train_images=args.train_images, test_images=args.test_images),
+            data_path=args.data, data_cache_dir=args.cache_dir / "data",
+        )
+        artefacts = ensure_fresh(recipe, args.cache_dir / CACHE_SUBDIR, logger=log)
+        sizes = {name: artefacts.path(name).stat().st_size for name in artefacts.files}
+        state = "built" if artefacts.built else "fresh"
+        print(f"{state}: {', '.join(f'{name} {size:,}' for name, size in sizes.items())} bytes; "
+              f"total {sum(sizes.values()):,} bytes in {artefacts.directory}")
+        return 0
+    if args.command == "data":
+        from .mnist.data import load_mnist
+        from .mnist.data_sources import resolve_source
+
+        started = time.perf_counter()
+        source = resolve_source(args.data)
+        arrays = load_mnist(args.data, args.cache_dir)
+        print(f"{source.describe()}: {len(arrays.train_images)} train / {len(arrays.test_images)} test images "
+              f"({time.perf_counter() - started:.2f} s)")
+        return 0
+    raise AssertionError(f"unknown command {args.command!r}")

