@@ -10,12 +10,12 @@ import { loadSprite } from "./sprite.js";
 export const IMAGE_SIZE = 28;
 export const CLASSES = 10;
 
-/** Fisher–Yates: the numbers 0 … count-1 in random order. */
-function shuffledRange(count) {
+/** Fisher–Yates: the numbers 0 … count-1 in an order drawn from `random` (numbers in [0, 1)). */
+function shuffledRange(count, random) {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i += 1) order[i] = i;
   for (let i = count - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
   return order;
@@ -38,10 +38,11 @@ async function fetchBytes(url) {
  * digit of the part is used once before any digit repeats.
  */
 class ShuffledPart {
-  constructor(firstRow, count) {
+  constructor(firstRow, count, random) {
     this.firstRow = firstRow;
     this.count = count;
-    this.order = shuffledRange(count);
+    this.random = random;
+    this.order = shuffledRange(count, random);
     this.next = 0;
   }
 
@@ -50,7 +51,7 @@ class ShuffledPart {
     const rows = new Uint32Array(n);
     for (let i = 0; i < n; i += 1) {
       if (this.next === this.count) {
-        this.order = shuffledRange(this.count);
+        this.order = shuffledRange(this.count, this.random);
         this.next = 0;
       }
       rows[i] = this.firstRow + this.order[this.next];
@@ -67,7 +68,10 @@ class ShuffledPart {
  */
 export async function downloadMnist(descriptionUrl) {
   const description = await fetchJson(descriptionUrl);
-  const fileUrl = (name) => new URL(name, new URL(descriptionUrl, location.href)).href;
+  // The description's version query (`?v=…`) goes on the files it names too, so that a cache
+  // never serves one build's sprite with another build's labels.
+  const base = new URL(descriptionUrl, location.href);
+  const fileUrl = (name) => new URL(name + base.search, base).href;
   const [sprite, labels] = await Promise.all([
     loadSprite(fileUrl(description.files.images.name)),
     fetchBytes(fileUrl(description.files.labels.name)),
@@ -79,21 +83,24 @@ export async function downloadMnist(descriptionUrl) {
 }
 
 export class MnistData {
-  /** `tf`: the TF.js namespace; the arrays as `downloadMnist` returns them. */
-  constructor(tf, { pixels, labels, trainCount, testCount }) {
+  /**
+   * `tf`: the TF.js namespace; the arrays as `downloadMnist` returns them; `random`: where the
+   * batch order comes from (a seeded generator makes a run repeatable).
+   */
+  constructor(tf, { pixels, labels, trainCount, testCount }, random = Math.random) {
     if (labels.length !== trainCount + testCount || pixels.length !== labels.length * IMAGE_SIZE * IMAGE_SIZE) {
       throw new Error(`${labels.length} labels and ${pixels.length} pixels for ${trainCount} training + ${testCount} test digits`);
     }
     this.tf = tf;
     this.pixels = pixels;
     this.labels = labels;
-    this.train = new ShuffledPart(0, trainCount);
-    this.test = new ShuffledPart(trainCount, testCount);
+    this.train = new ShuffledPart(0, trainCount, random);
+    this.test = new ShuffledPart(trainCount, testCount, random);
   }
 
   /** Download the data at `descriptionUrl` (the build's mnist-data.json) and serve it. */
-  static async load(tf, descriptionUrl) {
-    return new MnistData(tf, await downloadMnist(descriptionUrl));
+  static async load(tf, descriptionUrl, random = Math.random) {
+    return new MnistData(tf, await downloadMnist(descriptionUrl), random);
   }
 
   get trainCount() {

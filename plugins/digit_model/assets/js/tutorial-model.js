@@ -13,7 +13,11 @@ export const LEARNING_RATE = 0.15;
 /** Digits per forward pass while evaluating: small enough to yield to the page often. */
 const EVALUATION_CHUNK = 250;
 
-export function createModel(tf) {
+/**
+ * The tutorial's network, compiled. `seed` fixes the initial weights (each layer draws from its
+ * own seed derived from it), so a run can be repeated exactly.
+ */
+export function createModel(tf, seed) {
   const model = tf.sequential();
   model.add(tf.layers.conv2d({
     inputShape: [28, 28, 1],
@@ -21,7 +25,7 @@ export function createModel(tf) {
     filters: 8,
     strides: 1,
     activation: "relu",
-    kernelInitializer: "varianceScaling",
+    kernelInitializer: tf.initializers.varianceScaling({ seed: seed }),
   }));
   model.add(tf.layers.maxPooling2d({ poolSize: [2, 2], strides: [2, 2] }));
   model.add(tf.layers.conv2d({
@@ -29,13 +33,13 @@ export function createModel(tf) {
     filters: 16,
     strides: 1,
     activation: "relu",
-    kernelInitializer: "varianceScaling",
+    kernelInitializer: tf.initializers.varianceScaling({ seed: seed + 1 }),
   }));
   model.add(tf.layers.maxPooling2d({ poolSize: [2, 2], strides: [2, 2] }));
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({
     units: 10,
-    kernelInitializer: "varianceScaling",
+    kernelInitializer: tf.initializers.varianceScaling({ seed: seed + 2 }),
     activation: "softmax",
   }));
   model.compile({

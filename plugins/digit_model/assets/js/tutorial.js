@@ -9,6 +9,7 @@ import { installFastFilterGradient } from "./cpu-conv-backprop.js";
 import { element, paintValues } from "./dom.js";
 import { LineChart } from "./line-chart.js";
 import { downloadMnist, IMAGE_SIZE, MnistData } from "./mnist-data.js";
+import { randomSeed, seededRandom } from "./random.js";
 import { mountRecognizer } from "./recognizer.js";
 import * as siteConfig from "./site-config.js";
 import { chooseBackend, loadTf, useBackend } from "./tf-runtime.js";
@@ -164,7 +165,7 @@ export class Tutorial {
         });
         const [{ tf, backend }, arrays] = await Promise.all([runtime, downloadMnist(siteConfig.mnistDataUrl)]);
         if (backend === "cpu") installFastFilterGradient(tf);
-        return { tf, backend, data: new MnistData(tf, arrays) };
+        return { tf, backend, arrays };
       })();
       this.prepared.catch(() => { this.prepared = null; }); // let a later press try again
     }
@@ -180,11 +181,16 @@ export class Tutorial {
     let model = null;
     try {
       this.#setState("loading", this.text.loading);
-      const { tf, backend, data } = await this.#prepare();
+      const { tf, backend, arrays } = await this.#prepare();
+      // A run is repeatable: its seed fixes the initial weights and the order of the batches.
+      // The block's `data-seed` pins it; otherwise every press draws a new one.
+      const seed = this.root.dataset.seed ? Number(this.root.dataset.seed) >>> 0 : randomSeed();
+      this.root.dataset.runSeed = String(seed);
+      const data = new MnistData(tf, arrays, seededRandom(seed));
       this.root.dataset.backend = backend;
       this.backendNote.hidden = backend !== "cpu";
       this.backendNote.textContent = this.text.cpuNote;
-      model = createModel(tf);
+      model = createModel(tf, seed);
       this.#setState("training", this.text.training(backend));
 
       const started = performance.now();
@@ -248,7 +254,7 @@ export class Tutorial {
     this.progressText.textContent = "";
     this.results.hidden = true;
     this.grid.replaceChildren();
-    for (const key of ["batches", "loss", "valAccuracy", "testAccuracy", "trainMs", "msPerBatch", "error"]) delete this.root.dataset[key];
+    for (const key of ["batches", "loss", "valAccuracy", "testAccuracy", "trainMs", "msPerBatch", "error", "runSeed"]) delete this.root.dataset[key];
   }
 
   async #showPredictions(tf, model, data) {
