@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     browser.add_argument("--train-images", type=int, default=BrowserDataConfig.train_images, help="default: %(default)s")
     browser.add_argument("--test-images", type=int, default=BrowserDataConfig.test_images, help="default: %(default)s")
 
+    drawn = commands.add_parser("drawn-digits", help="generate the drawn-digit benchmark; write one contact sheet (PNG) per style")
+    drawn.add_argument("--out", type=Path, required=True, help="folder for the contact sheets, <style>.png")
+    drawn.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR,
+                       help="cache (default: %(default)s); decoded MNIST and the benchmark's arrays go to its data/ folder")
+    drawn.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
+    drawn.add_argument("--seed", type=int, help="benchmark seed (default: the one the project reports)")
+    drawn.add_argument("--habits-per-digit", type=int, help="habit samples per digit (default: full size)")
+    drawn.add_argument("--redrawn-per-digit", type=int, help="redrawn MNIST test digits per digit (default: full size)")
+
     data = commands.add_parser("data", help="load MNIST and print what was found")
     data.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
     data.add_argument("--cache-dir", type=Path, help="decoded-array cache (default: ~/.cache/model_build)")
@@ -172,6 +181,13 @@ def _run(args: argparse.Namespace) -> int:
         state = "built" if artefacts.built else "fresh"
         print(f"{state}: {', '.join(f'{name} {size:,}' for name, size in sizes.items())} bytes; "
               f"total {sum(sizes.values()):,} bytes in {artefacts.directory}")
+        return 0
+    if args.command == "drawn-digits":
+        from .mnist.drawn.contact_sheets import write_benchmark_sheets
+
+        sizes = {key: value for key in ("habits_per_digit", "redrawn_per_digit") if (value := getattr(args, key)) is not None}
+        sheets = write_benchmark_sheets(args.out, args.seed, args.data, args.cache_dir / "data", **sizes)
+        print(f"{len(sheets)} contact sheets (one per style) in {args.out}")
         return 0
     if args.command == "data":
         from .mnist.data import load_mnist
