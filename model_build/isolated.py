@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import ModelBuildError
@@ -71,6 +72,11 @@ def run_child(command: list[str], logger: logging.Logger) -> str:
     last_other_line = ""
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
+    # stdout is drained by a thread: a child that wrote more than a pipe holds while we read
+    # stderr would otherwise wait for us forever.
+    stdout_parts: list[str] = []
+    stdout_reader = threading.Thread(target=lambda: stdout_parts.append(process.stdout.read()), daemon=True)
+    stdout_reader.start()
     try:
         for line in process.stderr:
             record = _log_record(line)
@@ -82,8 +88,8 @@ def run_child(command: list[str], logger: logging.Logger) -> str:
                 errors.append(record[1])
             else:
                 logger.log(*record)
-        output = process.stdout.read()
         code = process.wait()
+        stdout_reader.join()
     except BaseException:  # Ctrl-C or an error here: the child must not outlive this call
         process.kill()
         process.wait()
@@ -95,7 +101,7 @@ def run_child(command: list[str], logger: logging.Logger) -> str:
         raise ModelBuildError(" ".join(errors) or _describe_exit(code, last_other_line))
     for message in errors:  # logged by a child that still succeeded
         logger.error("%s", message)
-    return output
+    return "".join(stdout_parts)
 
 
 def _log_record(line: str) -> tuple[int, str] | None:

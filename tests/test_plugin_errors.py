@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -154,3 +155,19 @@ def test_killing_mkdocs_build_stops_its_training_child(tmp_path) -> None:
             os.kill(child, signal.SIGKILL)
     cache = tmp_path / "cache"
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".staging-")]  # it cleaned up after itself
+
+
+def test_a_child_that_writes_more_than_a_pipe_holds_does_not_hang() -> None:
+    """stdout is drained while stderr is read: 1 MB on stdout and lines on stderr both arrive."""
+    logger, lines = _logger()
+    script = ("import json, sys\n"
+              "print('x' * 1_000_000)\n"
+              "for i in range(3): print(json.dumps({'level': 20, 'message': f'step {i}'}), file=sys.stderr)\n")
+    results: list[str] = []
+    worker = threading.Thread(target=lambda: results.append(run_child([sys.executable, "-c", script], logger)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # the child takes ~0.1 s; a deadlock would never end
+    assert results, "run_child hung on a child with a lot of output"
+    output = results[0]
+    assert len(output) == 1_000_001
+    assert [message for _, message in lines] == ["step 0", "step 1", "step 2"]
