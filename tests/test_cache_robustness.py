@@ -363,6 +363,14 @@ def spoiled_metrics(metrics: dict, how: str) -> dict:
         metrics["weights"]["shipped_bytes"] = "105 KB"
     elif how == "a list":
         metrics = [metrics]
+    elif how == "no drawn figures":
+        del metrics["drawn"]
+    elif how == "no drawn test part":
+        del metrics["drawn"]["test"]
+    elif how == "drawn style count as text":
+        metrics["drawn"]["test"]["per_style"]["4-open"]["count"] = "2"
+    elif how == "drawn accuracy above 1":
+        metrics["drawn"]["test"]["accuracy"] = 91.7
     return metrics
 
 
@@ -374,6 +382,10 @@ METRICS_DAMAGE = {
     "no shipped accuracy": "test_accuracy.shipped is missing",
     "bytes as text": "weights.shipped_bytes must be an integer",
     "a list": "the file must be an object",
+    "no drawn figures": "drawn is missing",
+    "no drawn test part": "drawn.test is missing",
+    "drawn style count as text": "drawn.test.per_style.4-open.count must be an integer",
+    "drawn accuracy above 1": "drawn.test.accuracy must be a number from 0 to 1",
 }
 
 
@@ -399,16 +411,18 @@ def test_entry_with_unreadable_metrics_is_rebuilt(model_copy, data_cache_dir) ->
     assert rebuilt.built and "history" in rebuilt.metrics()
 
 
-def test_publish_refuses_a_model_build_whose_metrics_lack_a_figure(tiny_artefacts, data_cache_dir, tmp_path) -> None:
-    def drop_history(directory: Path) -> None:
+@pytest.mark.parametrize("figure", ["history", "drawn"])
+def test_publish_refuses_a_model_build_whose_metrics_lack_a_figure(figure, tiny_artefacts, data_cache_dir,
+                                                                    tmp_path) -> None:
+    def drop_figure(directory: Path) -> None:
         metrics = json.loads((directory / "metrics.json").read_text())
-        del metrics["history"]
+        del metrics[figure]
         (directory / "metrics.json").write_text(json.dumps(metrics))
 
     base = tiny_recipe(data_cache_dir, seed=12)
     recipe = CopyingMnistRecipe(base.config, data_cache_dir=data_cache_dir, source=tiny_artefacts.directory,
-                                spoil=drop_history)
-    with pytest.raises(ModelBuildError, match="metrics.json: history is missing"):
+                                spoil=drop_figure)
+    with pytest.raises(ModelBuildError, match=f"metrics.json: {figure} is missing"):
         ensure_fresh(recipe, tmp_path)
     assert not entry_dirs(tmp_path) and not leftovers(tmp_path)
 

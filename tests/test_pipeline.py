@@ -14,6 +14,9 @@ import pytest
 from model_build import StaleArtefactsError, check_freshness, ensure_fresh
 from model_build.artefact_cache import MANIFEST_NAME, ArtefactCache
 from model_build.mnist import recipe as recipe_module
+from model_build.mnist.drawn import benchmark as drawn_module
+from model_build.mnist.drawn.benchmark import BENCHMARK_SEED, REDRAWN_STYLE
+from model_build.mnist.drawn.habits import STYLES
 
 from .conftest import ROOT, TINY_RECIPE, tiny_recipe
 
@@ -54,6 +57,66 @@ def test_metrics_hold_the_promised_figures(tiny_artefacts) -> None:
     assert {"tensorflow-cpu", "keras", "numpy", "python"} <= set(metrics["versions"])
     top = metrics["most_confused"][0]
     assert top["count"] == max(confusion[t][p] for t in range(10) for p in range(10) if t != p)
+
+
+def test_metrics_hold_the_drawn_benchmark_figures(tiny_artefacts) -> None:
+    """Both parts scored, every figure consistent with the part's confusion matrix and its styles."""
+    metrics = tiny_artefacts.metrics()
+    drawn, sizes = metrics["drawn"], TINY_RECIPE["drawn_benchmark"]
+    assert (drawn["seed"], drawn["habits_per_digit"], drawn["redrawn_per_digit"]) == (
+        BENCHMARK_SEED, sizes["habits_per_digit"], sizes["redrawn_per_digit"])
+    assert sum(drawn["digits"].values()) == 10 * (sizes["habits_per_digit"] + sizes["redrawn_per_digit"])
+    assert {"drawn_data", "drawn_evaluation"} <= set(metrics["seconds"])
+    digit_of = {style.name: style.digit for style in STYLES}
+    for part in ("validation", "test"):
+        figures, count = drawn[part], drawn["digits"][part]
+        confusion, per_style = figures["confusion"], figures["per_style"]
+        assert figures["count"] == count == sum(map(sum, confusion)) == sum(s["count"] for s in per_style.values())
+        assert list(per_style) == [*digit_of, REDRAWN_STYLE]  # every style, in benchmark order
+        assert per_style[REDRAWN_STYLE]["count"] == 10 * sizes["redrawn_per_digit"] // 2
+        correct = sum(confusion[d][d] for d in range(10))
+        assert figures["accuracy"] == pytest.approx(correct / count)
+        assert sum(round(s["accuracy"] * s["count"]) for s in per_style.values()) == correct
+        for digit in range(10):
+            row = confusion[digit]
+            styles = sum(s["count"] for name, s in per_style.items() if digit_of.get(name) == digit)
+            assert sum(row) == styles + sizes["redrawn_per_digit"] // 2
+            assert figures["per_digit_accuracy"][digit] == pytest.approx(row[digit] / sum(row), abs=1e-6)
+        cells = sorted((-confusion[t][p], t, p) for t in range(10) for p in range(10) if t != p and confusion[t][p])
+        assert figures["most_confused"] == [{"true": t, "predicted": p, "count": -c} for c, t, p in cells[:8]]
+        assert 0 <= figures["confident_errors"] <= count - correct
+
+
+def test_drawn_figures_are_those_of_the_shipped_files(tiny_artefacts, mnist, data_cache_dir) -> None:
+    """Scoring the weights read back from the entry's files gives exactly metrics.json's figures."""
+    from model_build.mnist.build import load_shipped_weights
+    from model_build.mnist.drawn.scores import predict, score
+    from model_build.mnist.network import build_network
+    from model_build.tfjs.writer import read_layers_model_weights
+
+    drawn = tiny_artefacts.metrics()["drawn"]
+    model = build_network()
+    load_shipped_weights(model, read_layers_model_weights(tiny_artefacts.directory))
+    benchmark = drawn_module.load_drawn_benchmark(  # the build's cache (test_drawn_digits checks it)
+        mnist.test_images, mnist.test_labels, BENCHMARK_SEED, data_cache_dir, **TINY_RECIPE["drawn_benchmark"])
+    for name, part in benchmark.parts():
+        assert json.loads(json.dumps(score(predict(model, part), part).to_dict())) == drawn[name]
+
+
+def test_a_second_build_reads_the_drawn_benchmark_from_the_data_cache(
+    tiny_artefacts, data_cache_dir, mnist, tmp_path, monkeypatch
+) -> None:
+    key = drawn_module.cache_key(mnist.test_images, mnist.test_labels, BENCHMARK_SEED, **TINY_RECIPE["drawn_benchmark"])
+    (cached,) = data_cache_dir.glob(f"drawn-digits-*-{key[:16]}.npz")  # written by the first build
+    written = cached.stat().st_mtime_ns
+
+    def must_not_generate(*args, **kwargs):
+        raise AssertionError("the drawn-digit benchmark was generated again although the data cache holds it")
+
+    monkeypatch.setattr(drawn_module, "drawn_digit_benchmark", must_not_generate)
+    again = ensure_fresh(tiny_recipe(data_cache_dir, train_subset=500), tmp_path)  # another model, same benchmark
+    assert again.built and again.metrics()["drawn"]["digits"] == tiny_artefacts.metrics()["drawn"]["digits"]
+    assert cached.stat().st_mtime_ns == written
 
 
 def test_recipe_change_is_stale_with_the_reason(tiny_artefacts, data_cache_dir) -> None:

@@ -28,6 +28,14 @@ PAGE = """# 測試頁
 ![curve]({{ digit_model.training_curve }})
 
 {{ digit_model.per_digit_table }}
+
+手繪數字 {{ digit_model.drawn_accuracy }}（{{ digit_model.drawn_digits }} 個，錯 {{ digit_model.drawn_errors }} 個，
+其中 {{ digit_model.drawn_confident_errors }} 個信心 ≥ 90%），最弱寫法 {{ digit_model.drawn_worst_style }}
+（{{ digit_model.drawn_worst_style_accuracy }}）。
+
+{{ digit_model.drawn_style_table }}
+
+{{ digit_model.drawn_confused_table }}
 """
 
 
@@ -144,6 +152,29 @@ def test_placeholders_are_replaced_with_the_builds_figures(built_once) -> None:
     assert 'src="assets/models/digits/training-curve.svg"' in html
     assert "<table>" in html and "數字" in html
     assert "digit_model." not in html.replace("{{ digit_model.test_accuracy }}", "")
+
+
+def test_drawn_benchmark_placeholders_show_the_test_parts_figures(built_once) -> None:
+    _, site, _, _ = built_once
+    # Numbers are right-aligned columns: compare cells without their alignment.
+    html = (site / "index.html").read_text(encoding="utf-8").replace(' style="text-align: right;"', "")
+    test = json.loads((site / "assets/models/digits/metrics.json").read_text())["drawn"]["test"]
+    styles = test["per_style"]
+    worst = min(styles, key=lambda name: styles[name]["accuracy"])
+    errors = test["count"] - sum(test["confusion"][d][d] for d in range(10))
+    assert (
+        f"手繪數字 {100 * test['accuracy']:.2f}%（{test['count']} 個，錯 {errors} 個，\n"
+        f"其中 {test['confident_errors']} 個信心 ≥ 90%），最弱寫法 {worst}\n"
+        f"（{100 * styles[worst]['accuracy']:.2f}%）。"
+    ) in html
+    # The style table: a row per style, in the benchmark's order, in the page's language.
+    assert "<th>寫法</th>" in html and "<th>手繪數字數</th>" in html
+    rows = [f"<td>{name}</td>\n<td>{s['count']}</td>\n<td>{100 * s['accuracy']:.1f}%</td>" for name, s in styles.items()]
+    assert all(row in html for row in rows) and html.index(rows[0]) < html.index(rows[-1])
+    # The confusion table: true → predicted and how many drawn digits.
+    assert "<th>實際 → 預測</th>\n<th>手繪數字數</th>" in html
+    for pair in test["most_confused"]:
+        assert f"<td>{pair['true']} → {pair['predicted']}</td>\n<td>{pair['count']}</td>" in html
 
 
 def test_recipe_change_makes_it_stale_and_retrains(built_once, tmp_path) -> None:

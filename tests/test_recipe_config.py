@@ -12,12 +12,15 @@ import pytest
 
 from model_build.errors import RecipeError
 from model_build.fingerprint import canonical_json
-from model_build.mnist.config import AugmentationConfig, MnistConfig
+from model_build.mnist.config import AugmentationConfig, DrawnBenchmarkConfig, MnistConfig
+from model_build.mnist.data import MnistArrays
 
 from .conftest import ROOT, TINY_RECIPE
 
-#: The defaults' `to_dict()` as the committed code produced it before validation was tightened.
-#: It feeds the cache fingerprint: if this test fails, every user's model would be retrained.
+#: The defaults' `to_dict()` as the committed code produced it before validation was tightened,
+#: plus `drawn_benchmark` (issue 13: the drawn-digit benchmark's size, added deliberately, which
+#: changed every fingerprint once). It feeds the cache fingerprint: if this test fails, every
+#: user's model would be retrained.
 DEFAULT_DICT = {
     "epochs": 5, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
     "dropout": 0.3,
@@ -26,6 +29,7 @@ DEFAULT_DICT = {
         "max_thicken": 1.0, "max_thin": 0.5,
     },
     "quantization": "uint8", "shard_bytes": 4194304, "train_subset": None, "test_subset": None,
+    "drawn_benchmark": {"habits_per_digit": 240, "redrawn_per_digit": 120},
 }
 
 #: Each key's allowed values, as its error message states them.
@@ -42,22 +46,36 @@ ALLOWED = {
     "augmentation.max_shift_pixels": "a number from 0 to 14",
     "augmentation.max_thicken": "a number from 0 to 1",
     "augmentation.max_thin": "a number from 0 to 1",
+    "drawn_benchmark.habits_per_digit": (
+        "a whole number from 8 to 2,400 (every style needs a sample in each part, and the digit 4 has four styles)"
+    ),
+    "drawn_benchmark.redrawn_per_digit": (
+        "an even whole number from 0 to 868 (half of them go to each part, and MNIST's test split has 434 fives "
+        "of odd index)"
+    ),
 }
 SCALE_RANGE_MESSAGE = "recipe.augmentation.scale_range must be [low, high], two numbers with 0.25 <= low <= high <= 2, got {}."
 ENABLED_MESSAGE = "recipe.augmentation.enabled must be true or false, got {}."
 AUGMENTATION_MESSAGE = "recipe.augmentation must be true, false or a mapping of augmentation settings, got {}."
+DRAWN_BENCHMARK_MESSAGE = (
+    "recipe.drawn_benchmark must be a mapping of habits_per_digit and redrawn_per_digit to numbers, got {}."
+)
+#: Keys that live in a mapping of their own: `augmentation.x` is `{"augmentation": {"x": …}}`.
+NESTED = ("augmentation", "drawn_benchmark")
 
 
 def recipe_with(key: str, value) -> dict:
     """A recipe mapping that sets one key; `augmentation.x` goes inside the augmentation mapping."""
-    if key.startswith("augmentation."):
-        return {"augmentation": {key.removeprefix("augmentation."): value}}
+    outer, _, inner = key.partition(".")
+    if outer in NESTED and inner:
+        return {outer: {inner: value}}
     return {key: value}
 
 
 def value_of(config: MnistConfig, key: str):
-    if key.startswith("augmentation."):
-        return getattr(config.augmentation, key.removeprefix("augmentation."))
+    outer, _, inner = key.partition(".")
+    if outer in NESTED and inner:
+        return getattr(getattr(config, outer), inner)
     return getattr(config, key)
 
 
@@ -80,7 +98,7 @@ def expected(key: str, value) -> str:
         return f"recipe.{key} must be {ALLOWED[key]}, got {shown}."
     return {
         "augmentation": AUGMENTATION_MESSAGE, "augmentation.enabled": ENABLED_MESSAGE,
-        "augmentation.scale_range": SCALE_RANGE_MESSAGE,
+        "augmentation.scale_range": SCALE_RANGE_MESSAGE, "drawn_benchmark": DRAWN_BENCHMARK_MESSAGE,
     }[key].format(shown)
 
 
@@ -128,6 +146,8 @@ def test_ints_given_for_floats_become_floats() -> None:
         ("augmentation.max_shift_pixels", [0, 14], [-0.001, 14.001]),
         ("augmentation.max_thicken", [0, 1], [-0.001, 1.001]),
         ("augmentation.max_thin", [0, 1], [-0.001, 1.001]),
+        ("drawn_benchmark.habits_per_digit", [8, 2_400], [7, 2_401, 0, -8]),
+        ("drawn_benchmark.redrawn_per_digit", [0, 2, 868], [-2, 870, 1, 3, 867]),
     ],
 )
 def test_each_bound_holds_at_its_edges(key: str, accepted: list, refused: list) -> None:
@@ -147,7 +167,10 @@ def test_scale_range_bounds() -> None:
 # ---- types: bools are never numbers, floats never whole numbers, strings never either ---------
 
 #: An in-range value per key, so that only its type is wrong in the cases below.
-WHOLE_NUMBER_KEYS = {"epochs": 5, "batch_size": 64, "seed": 1, "shard_bytes": 100_000, "train_subset": 6000, "test_subset": 1}
+WHOLE_NUMBER_KEYS = {
+    "epochs": 5, "batch_size": 64, "seed": 1, "shard_bytes": 100_000, "train_subset": 6000, "test_subset": 1,
+    "drawn_benchmark.habits_per_digit": 8, "drawn_benchmark.redrawn_per_digit": 2,
+}
 REAL_NUMBER_KEYS = {
     "learning_rate": 0.5, "dropout": 0.5, "augmentation.max_rotation_degrees": 10.0,
     "augmentation.max_shift_pixels": 1.0, "augmentation.max_thicken": 0.5, "augmentation.max_thin": 0.5,
@@ -157,7 +180,8 @@ REAL_NUMBER_KEYS = {
 @pytest.mark.parametrize(
     ("key", "value"),
     [(key, bad) for key, ok in WHOLE_NUMBER_KEYS.items() for bad in (float(ok), ok + 0.5, True, False, str(ok), [ok])]
-    + [("epochs", None), ("batch_size", None), ("seed", None), ("shard_bytes", None)],
+    + [("epochs", None), ("batch_size", None), ("seed", None), ("shard_bytes", None),
+       ("drawn_benchmark.habits_per_digit", None), ("drawn_benchmark.redrawn_per_digit", None)],
     ids=short_id,
 )
 def test_whole_numbers_refuse_floats_bools_and_strings(key: str, value) -> None:
@@ -212,6 +236,14 @@ def test_the_exact_messages_users_see() -> None:
         "recipe.augmentation.max_rotation_degrees must be a number from 0 to 180, got 'x'."
     )
     assert refusal("learning_rate", math.nan) == "recipe.learning_rate must be a number between 0 and 1 (exclusive), got nan."
+    assert refusal("drawn_benchmark.habits_per_digit", 6) == (
+        "recipe.drawn_benchmark.habits_per_digit must be a whole number from 8 to 2,400 (every style needs a sample "
+        "in each part, and the digit 4 has four styles), got 6."
+    )
+    assert refusal("drawn_benchmark.redrawn_per_digit", 3) == (
+        "recipe.drawn_benchmark.redrawn_per_digit must be an even whole number from 0 to 868 (half of them go to "
+        "each part, and MNIST's test split has 434 fives of odd index), got 3."
+    )
 
 
 # ---- from_mapping never lets a raw TypeError / ValueError out ---------------------------------
@@ -222,13 +254,16 @@ VALID_GARBAGE = {
     "train_subset": [None], "test_subset": [None],
     "augmentation": [None, True, False],  # None: "not given"
     "augmentation.enabled": [True, False],
+    "drawn_benchmark": [None],  # None: "not given"
 }
 
 
-@pytest.mark.parametrize("key", [*ALLOWED, "augmentation", "augmentation.enabled", "augmentation.scale_range"])
+@pytest.mark.parametrize(
+    "key", [*ALLOWED, "augmentation", "augmentation.enabled", "augmentation.scale_range", "drawn_benchmark"]
+)
 def test_every_conversion_problem_is_a_recipe_error_naming_the_key(key: str) -> None:
     for value in GARBAGE:
-        if any(value is valid for valid in VALID_GARBAGE.get(key, [])) or (key == "augmentation" and isinstance(value, dict)):
+        if any(value is valid for valid in VALID_GARBAGE.get(key, [])) or (key in NESTED and isinstance(value, dict)):
             continue  # a mapping of unknown keys has its own message, tested below
         assert refusal(key, value) == expected(key, value)  # never a raw TypeError or ValueError
 
@@ -244,6 +279,39 @@ def test_non_string_keys_are_reported_as_unknown() -> None:
         MnistConfig.from_mapping({1: 2, "epoch": 3})
     with pytest.raises(RecipeError, match=r"Unknown recipe.augmentation key\(s\) 7; known keys: enabled"):
         MnistConfig.from_mapping({"augmentation": {7: 1}})
+    with pytest.raises(RecipeError) as caught:
+        MnistConfig.from_mapping({"drawn_benchmark": {"habits": 8, 7: 1}})
+    assert str(caught.value) == (
+        "Unknown recipe.drawn_benchmark key(s) 7, habits; known keys: habits_per_digit, redrawn_per_digit."
+    )
+
+
+def test_drawn_benchmark_keys_override_one_at_a_time() -> None:
+    config = MnistConfig.from_mapping({"drawn_benchmark": {"habits_per_digit": 8}})
+    assert config.drawn_benchmark == DrawnBenchmarkConfig(habits_per_digit=8, redrawn_per_digit=120)
+    on_top = MnistConfig.from_mapping({"drawn_benchmark": {"redrawn_per_digit": 0}}, base=config)
+    assert on_top.drawn_benchmark == DrawnBenchmarkConfig(habits_per_digit=8, redrawn_per_digit=0)
+    assert MnistConfig.from_mapping({"drawn_benchmark": None}).drawn_benchmark == DrawnBenchmarkConfig()
+    assert on_top.to_dict()["drawn_benchmark"] == {"habits_per_digit": 8, "redrawn_per_digit": 0}
+
+
+def test_drawn_benchmark_bounds_are_the_generators(mnist: MnistArrays) -> None:
+    """config.py cannot import the generator (NumPy); its figures must still be the generator's."""
+    import numpy as np
+
+    from model_build.mnist.config import (
+        DRAWN_HABITS_PER_DIGIT, DRAWN_REDRAWN_PER_DIGIT, MAX_DRAWN_REDRAWN_PER_DIGIT, MIN_DRAWN_HABITS_PER_DIGIT,
+    )
+    from model_build.mnist.drawn import benchmark
+
+    assert (DRAWN_HABITS_PER_DIGIT, DRAWN_REDRAWN_PER_DIGIT) == (benchmark.HABITS_PER_DIGIT, benchmark.REDRAWN_PER_DIGIT)
+    benchmark._check_sizes(MIN_DRAWN_HABITS_PER_DIGIT, 0)
+    with pytest.raises(RecipeError):
+        benchmark._check_sizes(MIN_DRAWN_HABITS_PER_DIGIT - 1, 0)
+    # Each part takes half of redrawn_per_digit from the test digits of one index parity.
+    parity = np.arange(len(mnist.test_labels)) % 2
+    scarcest = min(int(((mnist.test_labels == d) & (parity == p)).sum()) for d in range(10) for p in (0, 1))
+    assert MAX_DRAWN_REDRAWN_PER_DIGIT == 2 * scarcest
 
 
 # ---- direct construction is checked too -------------------------------------------------------
@@ -259,6 +327,9 @@ def test_non_string_keys_are_reported_as_unknown() -> None:
         (lambda: AugmentationConfig(enabled=None), ENABLED_MESSAGE.format("None")),
         (lambda: AugmentationConfig(max_rotation_degrees=None), "max_rotation_degrees must be a number from 0 to 180, got None."),
         (lambda: AugmentationConfig(scale_range=[1]), SCALE_RANGE_MESSAGE.format("[1]")),
+        (lambda: MnistConfig(drawn_benchmark=5), DRAWN_BENCHMARK_MESSAGE.format("5")),
+        (lambda: DrawnBenchmarkConfig(redrawn_per_digit=3), "recipe.drawn_benchmark.redrawn_per_digit must be an even"),
+        (lambda: DrawnBenchmarkConfig(habits_per_digit=8.0), "recipe.drawn_benchmark.habits_per_digit must be a whole"),
     ],
 )
 def test_direct_construction_is_validated(make, message: str) -> None:
@@ -272,6 +343,7 @@ def test_direct_construction_normalises_like_from_mapping() -> None:
     assert config == MnistConfig.from_mapping({"dropout": 0.0, "augmentation": {"scale_range": [1.0, 2.0]}})
     assert MnistConfig(augmentation=False).augmentation == AugmentationConfig(enabled=False)
     assert AugmentationConfig(scale_range=[0.9, 1.1]).scale_range == (0.9, 1.1)  # hashable, like the default
+    assert MnistConfig(drawn_benchmark={"habits_per_digit": 8}).drawn_benchmark == DrawnBenchmarkConfig(8, 120)
 
 
 # ---- warnings: valid, but too small to mean anything -----------------------------------------
@@ -306,6 +378,7 @@ def test_tiny_subsets_warn_what_the_figures_mean_and_how_to_fix_it() -> None:
     [
         ("seed=73786976294838206464", "recipe.seed must be a whole number from 0 to 4,294,967,295"),
         ('augmentation={"scale_range": [1]}', "recipe.augmentation.scale_range must be [low, high]"),
+        ('drawn_benchmark={"redrawn_per_digit": 3}', "recipe.drawn_benchmark.redrawn_per_digit must be an even"),
     ],
 )
 def test_cli_refuses_a_bad_value_before_any_work(tmp_path: Path, setting: str, message: str) -> None:

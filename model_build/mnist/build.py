@@ -1,4 +1,5 @@
-"""Making the MNIST artefacts: load → train → evaluate → write TF.js → evaluate as shipped."""
+"""Making the MNIST artefacts: load → train → evaluate → write TF.js → evaluate as shipped,
+on MNIST's test split and on the drawn-digit benchmark."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..tfjs.writer import read_layers_model_weights, write_keras_model
-from .config import MnistConfig
-from .data import load_mnist
+from .config import DrawnBenchmarkConfig, MnistConfig
+from .data import MnistArrays, cache_folder, load_mnist
 from .data_sources import resolve_source
+from .drawn.benchmark import BENCHMARK_SEED, load_drawn_benchmark
+from .drawn.scores import CONFIDENT, predict, score
 from .evaluate import evaluate, evaluation_from_predictions, predict_probabilities
 from .recipe import METRICS_JSON, Stopwatch, runtime_versions, write_json
 from .test_sample import write_test_sample
@@ -52,6 +55,9 @@ def build_artefacts(
     sample_size = write_test_sample(directory, test_images, test_labels, shipped_probabilities)
     watch.lap("shipped_evaluation")
 
+    # The same shipped weights on digits drawn as strokes (issue 13), cached beside the MNIST decode.
+    drawn = drawn_metrics(result.model, data, config.drawn_benchmark, cache_folder(data_cache_dir), watch)
+
     write_json(
         directory / METRICS_JSON,
         {
@@ -76,6 +82,7 @@ def build_artefacts(
                 "files": list(written.files),
             },
             "test_sample": {"digits": sample_size},
+            "drawn": drawn,
             "history": result.history,
             "seconds": {**watch.seconds, "training": round(result.seconds, 2)},
             "recipe": config.to_dict(),
@@ -89,6 +96,40 @@ def build_artefacts(
         config.quantization,
         f"{written.weight_bytes:,}",
     )
+    test = drawn["test"]
+    worst = min(test["per_style"].items(), key=lambda item: item[1]["accuracy"], default=None)
+    logger.info(
+        "drawn digits (test part, %s): %.2f%% as shipped, worst style %s; %d of %d errors at ≥ %.0f%% confidence",
+        f"{test['count']:,}",
+        100 * test["accuracy"],
+        f"{worst[0]} {100 * worst[1]['accuracy']:.1f}%" if worst else "–",
+        test["confident_errors"],
+        test["count"] - sum(test["confusion"][d][d] for d in range(10)),
+        100 * CONFIDENT,
+    )
+
+
+def drawn_metrics(
+    model, data: MnistArrays, sizes: DrawnBenchmarkConfig, cache_dir: Path, watch: Stopwatch
+) -> dict:
+    """metrics.json's `drawn` section: the model (holding the shipped weights) scored on both parts
+    of the drawn-digit benchmark; laps `drawn_data` (generate or read the cache) and `drawn_evaluation`."""
+    # The whole test split, whatever test_subset says: redrawn digits are chosen from all of it.
+    benchmark = load_drawn_benchmark(
+        data.test_images, data.test_labels, BENCHMARK_SEED, cache_dir=cache_dir,
+        habits_per_digit=sizes.habits_per_digit, redrawn_per_digit=sizes.redrawn_per_digit,
+    )
+    watch.lap("drawn_data")
+    scores = {name: score(predict(model, part), part).to_dict() for name, part in benchmark.parts()}
+    watch.lap("drawn_evaluation")
+    return {
+        "seed": benchmark.seed,
+        "habits_per_digit": sizes.habits_per_digit,
+        "redrawn_per_digit": sizes.redrawn_per_digit,
+        "digits": {name: len(part) for name, part in benchmark.parts()},
+        "confident_threshold": CONFIDENT,
+        **scores,
+    }
 
 
 def load_shipped_weights(model, weights: dict[str, np.ndarray]) -> None:

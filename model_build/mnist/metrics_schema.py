@@ -109,6 +109,19 @@ METRICS: Mapping[str, Shape] = {
     "weights": {"quantization": Text(), "float32_bytes": COUNT, "shipped_bytes": COUNT},
     "history": ListOf({"epoch": Number(minimum=1, integer=True), "loss": NUMBER, "accuracy": NUMBER}),
     "seconds": {"training": Number(minimum=0)},
+    #: The shipped weights on the drawn-digit benchmark's test part (the reported one; the build
+    #: writes the validation part, the seed and the sizes too).
+    "drawn": {
+        "test": {
+            "accuracy": FRACTION,
+            "count": COUNT,
+            #: style name → its digits in the part and the share read correctly
+            "per_style": MappingOf({"count": COUNT, "accuracy": FRACTION}),
+            "most_confused": ListOf({"true": DIGIT, "predicted": DIGIT, "count": COUNT}),
+            #: wrong answers given with a top probability ≥ 0.9
+            "confident_errors": COUNT,
+        },
+    },
     #: Library name → version; the figures read `tensorflow-cpu` and `keras` when present.
     "versions": MappingOf(Text()),
 }

@@ -58,6 +58,9 @@ class Figures:
         seconds = metrics["seconds"]
         confused = metrics["most_confused"]
         per_digit = metrics["per_class_accuracy"]["shipped"]
+        drawn = metrics["drawn"]["test"]
+        styles = drawn["per_style"]
+        worst_style = min(styles, key=lambda name: styles[name]["accuracy"], default=None)
         text = {
             "test_accuracy": _percent(accuracy["float32"]),
             "shipped_accuracy": _percent(accuracy["shipped"]),
@@ -79,7 +82,15 @@ class Figures:
             "worst_digit": str(min(range(10), key=lambda d: per_digit[d])),
             "worst_digit_accuracy": _percent(min(per_digit)),
             "per_digit_table": _per_digit_table(per_digit, words),
-            "most_confused_table": _confused_table(confused, words),
+            "most_confused_table": _confused_table(confused, words, words["count"]),
+            "drawn_accuracy": _percent(drawn["accuracy"]),
+            "drawn_digits": _thousands(drawn["count"]),
+            "drawn_errors": _thousands(round(drawn["count"] * (1 - drawn["accuracy"]))),
+            "drawn_confident_errors": _thousands(drawn["confident_errors"]),
+            "drawn_style_table": _style_table(styles, words),
+            "drawn_confused_table": _confused_table(drawn["most_confused"], words, words["drawn"]),
+            "drawn_worst_style": worst_style or "–",
+            "drawn_worst_style_accuracy": _percent(styles[worst_style]["accuracy"]) if worst_style else "–",
             "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],
@@ -111,8 +122,10 @@ class Figures:
 
 
 _TABLE_WORDS = {
-    "en": {"digit": "digit", "accuracy": "accuracy", "pair": "true → predicted", "count": "test digits"},
-    "zh": {"digit": "數字", "accuracy": "準確度", "pair": "實際 → 預測", "count": "測試圖片數"},
+    "en": {"digit": "digit", "accuracy": "accuracy", "pair": "true → predicted", "count": "test digits",
+           "style": "style", "drawn": "drawn digits"},
+    "zh": {"digit": "數字", "accuracy": "準確度", "pair": "實際 → 預測", "count": "測試圖片數",
+           "style": "寫法", "drawn": "手繪數字數"},
 }
 
 
@@ -123,7 +136,14 @@ def _per_digit_table(per_digit: list[float], words: Mapping[str, str]) -> str:
     return "\n".join([header, rule, row])
 
 
-def _confused_table(confused: list[Mapping[str, int]], words: Mapping[str, str]) -> str:
-    lines = [f"| {words['pair']} | {words['count']} |", "|---|---:|"]
+def _confused_table(confused: list[Mapping[str, int]], words: Mapping[str, str], count: str) -> str:
+    lines = [f"| {words['pair']} | {count} |", "|---|---:|"]
     lines += [f"| {c['true']} → {c['predicted']} | {c['count']} |" for c in confused]
+    return "\n".join(lines)
+
+
+def _style_table(styles: Mapping[str, Mapping[str, Any]], words: Mapping[str, str]) -> str:
+    """One row per drawing style of the drawn-digit benchmark's test part, in benchmark order."""
+    lines = [f"| {words['style']} | {words['drawn']} | {words['accuracy']} |", "|---|---:|---:|"]
+    lines += [f"| {name} | {s['count']:,} | {100 * s['accuracy']:.1f}% |" for name, s in styles.items()]
     return "\n".join(lines)
