@@ -228,15 +228,7 @@ _AUGMENTATION_TYPE = "recipe.augmentation must be true, false or a mapping of au
 def _augmentation_from(value: Any, base: AugmentationConfig) -> AugmentationConfig:
     if isinstance(value, bool):
         return replace(base, enabled=value)
-    if not isinstance(value, Mapping):
-        raise RecipeError(_AUGMENTATION_TYPE.format(_shown(value)))
-    known = {f.name for f in fields(AugmentationConfig)}
-    unknown = sorted(map(str, set(value) - known))
-    if unknown:
-        raise RecipeError(
-            f"Unknown recipe.augmentation key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}."
-        )
-    return replace(base, **value)
+    return _section_from("augmentation", value, base, _AUGMENTATION_TYPE)
 
 
 _DRAWN_BENCHMARK_TYPE = (
@@ -245,14 +237,18 @@ _DRAWN_BENCHMARK_TYPE = (
 
 
 def _drawn_benchmark_from(value: Any, base: DrawnBenchmarkConfig) -> DrawnBenchmarkConfig:
+    return _section_from("drawn_benchmark", value, base, _DRAWN_BENCHMARK_TYPE)
+
+
+def _section_from(key: str, value: Any, base: Any, type_message: str) -> Any:
+    """A nested recipe section given as a mapping of its fields, on top of `base` (a dataclass
+    whose own checks then run); anything else, or an unknown field, is a RecipeError."""
     if not isinstance(value, Mapping):
-        raise RecipeError(_DRAWN_BENCHMARK_TYPE.format(_shown(value)))
-    known = {f.name for f in fields(DrawnBenchmarkConfig)}
+        raise RecipeError(type_message.format(_shown(value)))
+    known = {f.name for f in fields(base)}
     unknown = sorted(map(str, set(value) - known))
     if unknown:
-        raise RecipeError(
-            f"Unknown recipe.drawn_benchmark key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}."
-        )
+        raise RecipeError(f"Unknown recipe.{key} key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}.")
     return replace(base, **value)
 
 
