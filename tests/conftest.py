@@ -1,7 +1,9 @@
-"""Shared fixtures: a tiny trained model (seconds, not minutes), MNIST, a local HTTP server."""
+"""Shared fixtures and helpers: a tiny trained model (seconds, not minutes), MNIST, a local HTTP
+server, and tiny MkDocs sites built with the plugin."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import logging
@@ -12,6 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort
 
 from model_build import MnistConfig, MnistRecipe, ensure_fresh
 from model_build.mnist.data import MnistArrays, load_mnist
@@ -96,3 +102,91 @@ def run_node(script: Path, *args: str) -> str:
     if completed.returncode != 0:
         raise AssertionError(f"node {script.name} failed:\n{completed.stdout}\n{completed.stderr}")
     return completed.stdout
+
+
+# -- tiny MkDocs sites (shared by the plugin tests) ---------------------------------------------
+
+PLACEHOLDER_PAGE = """# 測試頁
+
+準確度 {{ digit_model.test_accuracy }}，上線權重 {{ digit_model.shipped_accuracy }}（{{ digit_model.quantization }}），
+{{ digit_model.weight_bytes }} bytes，{{ digit_model.parameters }} 個參數，訓練 {{ digit_model.training_seconds }} 秒。
+最常混淆：{{ digit_model.most_confused_pair }}。字面：\\{{ digit_model.test_accuracy }}
+
+![curve]({{ digit_model.training_curve }})
+
+{{ digit_model.per_digit_table }}
+
+手繪數字 {{ digit_model.drawn_accuracy }}（{{ digit_model.drawn_digits }} 個，錯 {{ digit_model.drawn_errors }} 個，
+其中 {{ digit_model.drawn_confident_errors }} 個信心 ≥ 90%），最弱寫法 {{ digit_model.drawn_worst_style }}
+（{{ digit_model.drawn_worst_style_accuracy }}）。
+
+{{ digit_model.drawn_style_table }}
+
+{{ digit_model.drawn_confused_table }}
+"""
+
+
+def write_site(directory: Path, plugin_options: dict | None = None, pages: dict[str, str] | None = None,
+               cache_dir: Path | None = None) -> Path:
+    """A tiny Material site in `directory` using the plugin with the tiny recipe; returns its mkdocs.yml."""
+    options = {
+        "recipe": dict(TINY_RECIPE),
+        "cache_dir": str(cache_dir or directory / "cache"),
+        "node_modules": str(ROOT / "node_modules"),
+        **(plugin_options or {}),
+    }
+    config = {
+        "site_name": "tiny",
+        "site_url": "https://example.invalid/",
+        "theme": {"name": "material", "language": "zh-TW", "font": False},
+        "plugins": [{"digit-model": options}],
+    }
+    (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    docs = directory / "docs"
+    for name, text in (pages or {"index.md": PLACEHOLDER_PAGE}).items():
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text(text, encoding="utf-8")
+    return directory / "mkdocs.yml"
+
+
+def build_site(config_file: Path) -> Path:
+    """Build a site as `mkdocs build` would; returns its site folder."""
+    config = load_config(str(config_file))
+    build(config)
+    return Path(config.site_dir)
+
+
+class _Capture(logging.Handler):
+    """Collects what MkDocs (and so the plugin's logger) says, INFO and up."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def take(self) -> str:
+        text, self.lines = "\n".join(self.lines), []
+        return text
+
+
+def build_fails(config_file: Path) -> str:
+    """Build a site that must fail, as `mkdocs build` would; return what MkDocs logged."""
+    with capture_mkdocs_log() as handler:
+        with pytest.raises(Abort):
+            build_site(config_file)
+    return handler.take()
+
+
+@contextlib.contextmanager
+def capture_mkdocs_log():
+    logger = logging.getLogger("mkdocs")
+    handler, level = _Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -2,70 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-from pathlib import Path
 
 import pytest
-import yaml
-from mkdocs.commands.build import build
-from mkdocs.config import load_config
-from mkdocs.exceptions import Abort
 
 from model_build import MnistConfig, MnistRecipe, check_freshness
 from model_build.artefact_cache import ArtefactCache
 from digit_model import runtime
 
-from .conftest import ROOT, TINY_RECIPE
-
-PAGE = """# 測試頁
-
-準確度 {{ digit_model.test_accuracy }}，上線權重 {{ digit_model.shipped_accuracy }}（{{ digit_model.quantization }}），
-{{ digit_model.weight_bytes }} bytes，{{ digit_model.parameters }} 個參數，訓練 {{ digit_model.training_seconds }} 秒。
-最常混淆：{{ digit_model.most_confused_pair }}。字面：\\{{ digit_model.test_accuracy }}
-
-![curve]({{ digit_model.training_curve }})
-
-{{ digit_model.per_digit_table }}
-
-手繪數字 {{ digit_model.drawn_accuracy }}（{{ digit_model.drawn_digits }} 個，錯 {{ digit_model.drawn_errors }} 個，
-其中 {{ digit_model.drawn_confident_errors }} 個信心 ≥ 90%），最弱寫法 {{ digit_model.drawn_worst_style }}
-（{{ digit_model.drawn_worst_style_accuracy }}）。
-
-{{ digit_model.drawn_style_table }}
-
-{{ digit_model.drawn_confused_table }}
-"""
-
-
-def write_site(directory: Path, plugin_options: dict | None = None, pages: dict[str, str] | None = None,
-               cache_dir: Path | None = None) -> Path:
-    options = {
-        "recipe": dict(TINY_RECIPE),
-        "cache_dir": str(cache_dir or directory / "cache"),
-        "node_modules": str(ROOT / "node_modules"),
-        **(plugin_options or {}),
-    }
-    config = {
-        "site_name": "tiny",
-        "site_url": "https://example.invalid/",
-        "theme": {"name": "material", "language": "zh-TW", "font": False},
-        "plugins": [{"digit-model": options}],
-    }
-    (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
-    docs = directory / "docs"
-    for name, text in (pages or {"index.md": PAGE}).items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_text(text, encoding="utf-8")
-    return directory / "mkdocs.yml"
-
-
-def build_site(config_file: Path) -> Path:
-    config = load_config(str(config_file))
-    build(config)
-    return Path(config.site_dir)
-
+from .conftest import ROOT, TINY_RECIPE, build_fails, build_site, capture_mkdocs_log, write_site
 
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory):
@@ -78,42 +23,6 @@ def built_once(tmp_path_factory):
         build_site(config_file)
         second_log = handler.take()
     return directory, site, first_log, second_log
-
-
-class _Capture(logging.Handler):
-    """Collects what MkDocs (and so the plugin's logger) says, INFO and up."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def take(self) -> str:
-        text, self.lines = "\n".join(self.lines), []
-        return text
-
-
-def build_fails(config_file: Path) -> str:
-    """Build a site that must fail, as `mkdocs build` would; return what MkDocs logged."""
-    with capture_mkdocs_log() as handler:
-        with pytest.raises(Abort):
-            build_site(config_file)
-    return handler.take()
-
-
-@contextlib.contextmanager
-def capture_mkdocs_log():
-    logger = logging.getLogger("mkdocs")
-    handler, level = _Capture(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_first_build_trains_and_logs_epochs_and_summary(built_once) -> None:

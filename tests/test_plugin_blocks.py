@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from .test_plugin import build_fails, build_site, write_site
+from .conftest import build_fails, build_site, write_site
 
 PAGE = """# Blocks
 

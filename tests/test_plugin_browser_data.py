@@ -9,7 +9,7 @@ import pytest
 
 from digit_model.runtime import content_version
 
-from .test_plugin import build_fails, build_site, capture_mkdocs_log, write_site
+from .conftest import build_fails, build_site, capture_mkdocs_log, write_site
 
 #: Small, so that the builds stay quick; the defaults are covered by test_browser_data.py.
 SMALL = {"tutorial_train_images": 500, "tutorial_test_images": 100}

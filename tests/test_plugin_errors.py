@@ -16,8 +16,7 @@ import pytest
 from model_build import ModelBuildError
 from model_build.isolated import run_child
 
-from .conftest import ROOT, TINY_RECIPE
-from .test_plugin import build_fails, build_site, capture_mkdocs_log, write_site
+from .conftest import ROOT, TINY_RECIPE, build_fails, build_site, capture_mkdocs_log, write_site
 
 QUIET_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 

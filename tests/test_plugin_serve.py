@@ -15,8 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import ROOT, TINY_RECIPE
-from .test_plugin import write_site
+from .conftest import ROOT, TINY_RECIPE, write_site
 
 QUIET_SECONDS = 6
 

@@ -10,8 +10,7 @@ import pytest
 from model_build import RecipeError
 from model_build.recipe_file import read_mapping_file
 
-from .conftest import ROOT
-from .test_plugin import build_fails, write_site
+from .conftest import ROOT, build_fails, write_site
 
 
 @pytest.mark.parametrize(

@@ -9,50 +9,10 @@ import pytest
 
 from model_build.preprocess import preprocess_rgba
 
-from .conftest import CSP, SCREENSHOTS, TOOL_PATH, SiteServer, read_digits_through_pad
-
-# Strokes in canvas fractions: a "7" and a "1" with a flag, as a person would draw them.
-SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.45, 0.85)]]
-FLAGGED_ONE = [[(0.38, 0.3), (0.55, 0.15), (0.55, 0.85)]]
-ZERO = [[(0.5 + 0.22 * np.sin(t), 0.5 - 0.32 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 24)]]
-
-
-def wait_ready(page) -> None:
-    page.wait_for_selector(".digit-recognizer[data-state=ready]", timeout=60_000)
-
-
-def recognizer(page, expression: str):
-    return page.evaluate(f"(() => {{ const r = document.querySelector('.digit-recognizer').digitRecognizer; return {expression}; }})()")
-
-
-def _interpolate(stroke, steps=8):
-    points = []
-    for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
-        points += [(x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps) for t in range(steps)]
-    return points + [stroke[-1]]
-
-
-def draw_with_mouse(page, strokes) -> None:
-    box = page.locator(".dr-canvas").bounding_box()
-    for stroke in strokes:
-        points = _interpolate(stroke)
-        page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
-        page.mouse.up()
-
-
-def draw_with_touch(page, strokes) -> None:
-    box = page.locator(".dr-canvas").bounding_box()
-    cdp = page.context.new_cdp_session(page)
-    for stroke in strokes:
-        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in _interpolate(stroke)]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
-        for x, y in points[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
+from .conftest import (
+    CSP, FLAGGED_ONE, SCREENSHOTS, SEVEN, TOOL_PATH, ZERO, SiteServer, draw_with_mouse, draw_with_touch,
+    read_digits_through_pad, recognizer, wait_ready,
+)
 
 def wait_prediction(page) -> dict:
     page.wait_for_selector(".digit-recognizer[data-state=predicted]", timeout=30_000)

@@ -12,8 +12,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .conftest import ROOT, SCREENSHOTS, read_digits_through_pad
-from .test_tool_page import SEVEN, draw_with_mouse
+from .conftest import ROOT, SCREENSHOTS, SEVEN, draw_with_mouse, read_digits_through_pad
 
 TUTORIAL_PATH = "tutorial/train-in-browser/"
 PAGE_SOURCE = ROOT / "docs" / "tutorial" / "train-in-browser.md"
