@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...array_cache import write_npz_atomically
 from ...errors import RecipeError
 from ...fingerprint import canonical_json, digest_of_files
 from ...preprocess import preprocess_ink
@@ -264,16 +264,5 @@ def _check(digits: DrawnDigits) -> None:
 
 
 def _write_cache(path: Path, benchmark: DrawnBenchmark) -> None:
-    """Atomically, like the MNIST decode: a temp file in the same folder, fsync, rename."""
     arrays = {f"{part}_{name}": getattr(digits, name) for part, digits in benchmark.parts() for name in _FIELDS}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except OSError as error:  # a read-only cache must not stop the benchmark
-        log.warning("Could not cache the drawn-digit benchmark at %s (%s).", path, error)
-        temp.unlink(missing_ok=True)
+    write_npz_atomically(path, arrays, "the drawn-digit benchmark")
