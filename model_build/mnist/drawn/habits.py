@@ -199,6 +199,12 @@ def _seven_plain(rng: np.random.Generator) -> list[PenPath]:
     return [PenPath(line((0.0, 0.0), (bar, 0.0), (foot, 1.0)))]
 
 
+def _seven_short_bar(rng: np.random.Generator) -> list[PenPath]:
+    # The 7 the reference post saw read as 1: a bar under half the height, a steep stem.
+    bar = rng.uniform(0.28, 0.4)
+    return [PenPath(line((0.0, rng.uniform(0.0, 0.04)), (bar, 0.0), (bar * rng.uniform(0.2, 0.6), 1.0)))]
+
+
 def _seven_crossed(rng: np.random.Generator) -> list[PenPath]:
     bar, foot = _seven_bar(rng)
     height = rng.uniform(0.45, 0.58)
@@ -276,6 +282,7 @@ STYLES: tuple[Style, ...] = (
     _style("6-curved", _six_curved, "a curved stem into a loop"),
     _style("6-straight", _six_straight, "a straight diagonal stem into a loop"),
     _style("7-plain", _seven_plain, "bar and stem"),
+    _style("7-short-bar", _seven_short_bar, "a short bar and a steep stem"),
     _style("7-crossed", _seven_crossed, "bar and stem; a bar across the stem"),
     _style("7-serif", _seven_serif, "a tick at the bar's left end, bar and stem"),
     _style("8-two-loops", _eight_two_loops, "two stacked loops, one stroke each"),

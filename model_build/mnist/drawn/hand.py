@@ -5,11 +5,13 @@ extreme (every result must stay legible as its digit):
 
 1. `place`: the template's box is scaled to the digit's height, stretched in width (aspect),
    sheared (slant), rotated and put near the canvas centre (off-centre placement);
-2. faults, each at a modest rate: `join_faults` (a stroke end meant to touch another stroke
+2. `warp`: the whole shape bent by a smooth random displacement (nobody's curves are the
+   template's: bowls lean, bars tilt, loops come out lopsided);
+3. faults, each at a modest rate: `join_faults` (a stroke end meant to touch another stroke
    overshoots it or falls short), `wobble` (an unsteady hand), `stray_mark` (an accidental tap
    or flick beside the digit);
-3. `fit_inside`: shifted (and if need be shrunk) so that the ink stays on the canvas;
-4. `pointer_points`: sampled the way pointer events arrive: at a steady event rate from a hand
+4. `fit_inside`: shifted (and if need be shrunk) so that the ink stays on the canvas;
+5. `pointer_points`: sampled the way pointer events arrive: at a steady event rate from a hand
    that slows down at the ends of a stroke and in corners, so points are uneven in spacing;
    then each point gets a little sensor jitter.
 """
@@ -40,7 +42,11 @@ class HandRanges:
     #: Shear x += slant · (height above the centre): positive leans to the right.
     slant: tuple[float, float] = (-0.12, 0.3)
     #: Rotation in degrees, either way.
-    rotation: float = 8.0
+    rotation: float = 10.0
+    #: Largest displacement of the smooth warp, as a fraction of the digit's height.
+    warp: tuple[float, float] = (0.0, 0.06)
+    #: Wavelength of the warp's waves, as a multiple of the digit's height.
+    warp_wavelength: tuple[float, float] = (0.7, 1.6)
     #: Off-centre placement of the digit's centre, pixels, each axis.
     offset: float = 30.0
     #: Distance between pointer events at the hand's full speed, pixels.
@@ -50,15 +56,15 @@ class HandRanges:
     #: Standard deviation of the per-point sensor jitter, pixels.
     jitter: tuple[float, float] = (0.2, 0.7)
     #: Chance that a digit is drawn with an unsteady hand, and the wobble's size.
-    wobble_rate: float = 0.2
+    wobble_rate: float = 0.3
     wobble_amplitude: tuple[float, float] = (1.5, 4.0)
     wobble_wavelength: tuple[float, float] = (30.0, 80.0)
     #: Chance, per stroke end meant to touch another stroke, that it misses the join.
-    join_fault_rate: float = 0.2
+    join_fault_rate: float = 0.3
     overshoot: tuple[float, float] = (4.0, 16.0)
     shortfall: tuple[float, float] = (4.0, 18.0)
     #: Chance of an accidental mark beside the digit, and how far outside the digit it lands.
-    stray_rate: float = 0.06
+    stray_rate: float = 0.08
     stray_distance: tuple[float, float] = (14.0, 30.0)
 
 
@@ -88,6 +94,27 @@ def place(paths: Sequence[np.ndarray], rng: np.random.Generator, hand: HandRange
     matrix = np.array([[cos, -sin], [sin, cos]]) @ np.array([[aspect, -shear], [0.0, 1.0]]) * scale
     target = CANVAS_SIZE / 2 + offset
     return [(path - centre) @ matrix.T + target for path in paths]
+
+
+def warp(paths: Sequence[np.ndarray], rng: np.random.Generator, hand: HandRanges = HAND) -> list[np.ndarray]:
+    """Bend the drawing with a smooth displacement field: two plane waves per axis, in random
+    directions, whose largest combined displacement is `warp` × the drawing's height."""
+    points = np.concatenate(paths)
+    height = float(np.ptp(points[:, 1])) or 1.0
+    amplitude = rng.uniform(*hand.warp) * height
+    if amplitude == 0:
+        return list(paths)
+    heading = rng.uniform(0, 2 * np.pi, size=(2, 2))
+    directions = np.stack([np.cos(heading), np.sin(heading)], axis=-1)  # (axis, wave, 2)
+    wavelength = rng.uniform(*hand.warp_wavelength, size=(2, 2)) * height
+    phase = rng.uniform(0, 2 * np.pi, size=(2, 2))
+    weight = rng.dirichlet([2.0, 2.0], size=2)  # how the amplitude is shared by an axis' two waves
+
+    def displaced(path: np.ndarray) -> np.ndarray:
+        angle = 2 * np.pi * np.einsum("nd,awd->naw", path, directions) / wavelength + phase
+        return path + amplitude * np.einsum("naw,aw->na", np.sin(angle), weight)
+
+    return [displaced(path) for path in paths]
 
 
 def join_faults(strokes: Sequence[PenPath], rng: np.random.Generator, hand: HandRanges = HAND) -> list[PenPath]:
@@ -225,10 +252,12 @@ def record(strokes: Sequence[PenPath], rng: np.random.Generator, hand: HandRange
            faults: bool = True) -> list[np.ndarray]:
     """Intended strokes (template units) → the points the page would record, stroke by stroke.
 
-    `faults=False` leaves out join faults, wobble and stray marks (for shapes that carry their
+    `faults=False` leaves out the warp, join faults, wobble and stray marks (for shapes that carry their
     writer's own faults already, such as redrawn MNIST digits).
     """
     placed = place([stroke.path for stroke in strokes], rng, hand)
+    if faults:
+        placed = warp(placed, rng, hand)
     pen_paths = [PenPath(path, stroke.joins) for path, stroke in zip(placed, strokes)]
     if faults:
         pen_paths = join_faults(pen_paths, rng, hand)
