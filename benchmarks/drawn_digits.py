@@ -22,17 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from model_build.mnist.data import load_mnist  # noqa: E402
 from model_build.mnist.drawn.benchmark import BENCHMARK_SEED, drawn_digit_benchmark  # noqa: E402
+from model_build.mnist.build import shipped_model  # noqa: E402
 from model_build.mnist.drawn.scores import format_scores, predict, score  # noqa: E402
-
-
-def shipped_model(directory: Path):
-    from model_build.mnist.build import load_shipped_weights
-    from model_build.mnist.network import build_network
-    from model_build.tfjs.writer import read_layers_model_weights
-
-    model = build_network()
-    load_shipped_weights(model, read_layers_model_weights(directory))
-    return model
 
 
 def tiny_model(mnist):

@@ -41,9 +41,9 @@ def test_first_build_trains_second_is_fresh(tiny_artefacts, data_cache_dir) -> N
 
 def test_metrics_hold_the_promised_figures(tiny_artefacts) -> None:
     metrics = tiny_artefacts.metrics()
-    assert metrics["parameters"] == 105_866
+    assert metrics["parameters"] == 320_938  # the canvas network (network.py)
     assert metrics["weights"] == {
-        "quantization": "uint8", "float32_bytes": 423_464, "shipped_bytes": 105_866,
+        "quantization": "uint8", "float32_bytes": 1_283_752, "shipped_bytes": 320_938,
         "files": ["model.json", "group1-shard1of1.bin"],
     }
     assert 0.8 < metrics["test_accuracy"]["float32"] <= 1 and 0.8 < metrics["test_accuracy"]["shipped"] <= 1
@@ -87,16 +87,33 @@ def test_metrics_hold_the_drawn_benchmark_figures(tiny_artefacts) -> None:
         assert 0 <= figures["confident_errors"] <= count - correct
 
 
+def test_shipped_weights_carry_the_temperature_fitted_on_the_drawn_validation_part(tiny_artefacts, mnist, data_cache_dir) -> None:
+    """The build folds T into the last layer: refitting on the shipped weights finds nothing left to fix."""
+    from model_build.calibration import choose_unsure_threshold, fit_temperature, logits_of, softmax
+    from model_build.mnist.build import shipped_model
+
+    metrics = tiny_artefacts.metrics()
+    calibration = metrics["calibration"]
+    assert calibration["temperature"] > 0 and 0.5 <= calibration["unsure_below"] <= 0.99
+    model = shipped_model(tiny_artefacts.directory)
+    benchmark = drawn_module.load_drawn_benchmark(
+        mnist.test_images, mnist.test_labels, BENCHMARK_SEED, data_cache_dir, **TINY_RECIPE["drawn_benchmark"])
+    logits = logits_of(model, benchmark.validation.pixels[..., None])
+    labels = benchmark.validation.labels
+    # uint8 rounding of the folded weights moves the logits a little, never by a tenth of T.
+    assert fit_temperature(logits, labels) == pytest.approx(1.0, abs=0.1)
+    assert choose_unsure_threshold(softmax(logits), labels) == pytest.approx(calibration["unsure_below"], abs=0.02)
+    assert metrics["data"]["redrawn_train_images"] == TINY_RECIPE["redrawn_training"]["images"]
+    assert 0 < metrics["data"]["habit_edited_train_images"] < metrics["data"]["redrawn_train_images"]
+
+
 def test_drawn_figures_are_those_of_the_shipped_files(tiny_artefacts, mnist, data_cache_dir) -> None:
     """Scoring the weights read back from the entry's files gives exactly metrics.json's figures."""
-    from model_build.mnist.build import load_shipped_weights
+    from model_build.mnist.build import shipped_model
     from model_build.mnist.drawn.scores import predict, score
-    from model_build.mnist.network import build_network
-    from model_build.tfjs.writer import read_layers_model_weights
 
     drawn = tiny_artefacts.metrics()["drawn"]
-    model = build_network()
-    load_shipped_weights(model, read_layers_model_weights(tiny_artefacts.directory))
+    model = shipped_model(tiny_artefacts.directory)
     benchmark = drawn_module.load_drawn_benchmark(  # the build's cache (test_drawn_digits checks it)
         mnist.test_images, mnist.test_labels, BENCHMARK_SEED, data_cache_dir, **TINY_RECIPE["drawn_benchmark"])
     for name, part in benchmark.parts():

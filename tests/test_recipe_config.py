@@ -22,7 +22,7 @@ from .conftest import ROOT, TINY_RECIPE
 #: changed every fingerprint once). It feeds the cache fingerprint: if this test fails, every
 #: user's model would be retrained.
 DEFAULT_DICT = {
-    "epochs": 5, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
+    "network": "canvas", "epochs": 10, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
     "dropout": 0.3,
     "augmentation": {
         "enabled": True, "max_rotation_degrees": 12.0, "max_shift_pixels": 2.0, "scale_range": [0.85, 1.15],
@@ -30,6 +30,7 @@ DEFAULT_DICT = {
     },
     "quantization": "uint8", "shard_bytes": 4194304, "train_subset": None, "test_subset": None,
     "drawn_benchmark": {"habits_per_digit": 240, "redrawn_per_digit": 120},
+    "redrawn_training": {"images": 30_000, "habit_edit_rate": 0.3},
 }
 
 #: Each key's allowed values, as its error message states them.
@@ -53,6 +54,8 @@ ALLOWED = {
         "an even whole number from 0 to 868 (half of them go to each part, and MNIST's test split has 434 fives "
         "of odd index)"
     ),
+    "redrawn_training.images": "a whole number from 0 to 60,000 (0 trains on MNIST's scans alone)",
+    "redrawn_training.habit_edit_rate": "a number from 0 to 1",
 }
 SCALE_RANGE_MESSAGE = "recipe.augmentation.scale_range must be [low, high], two numbers with 0.25 <= low <= high <= 2, got {}."
 ENABLED_MESSAGE = "recipe.augmentation.enabled must be true or false, got {}."
@@ -61,7 +64,7 @@ DRAWN_BENCHMARK_MESSAGE = (
     "recipe.drawn_benchmark must be a mapping of habits_per_digit and redrawn_per_digit to numbers, got {}."
 )
 #: Keys that live in a mapping of their own: `augmentation.x` is `{"augmentation": {"x": …}}`.
-NESTED = ("augmentation", "drawn_benchmark")
+NESTED = ("augmentation", "drawn_benchmark", "redrawn_training")
 
 
 def recipe_with(key: str, value) -> dict:
@@ -148,6 +151,8 @@ def test_ints_given_for_floats_become_floats() -> None:
         ("augmentation.max_thin", [0, 1], [-0.001, 1.001]),
         ("drawn_benchmark.habits_per_digit", [8, 2_400], [7, 2_401, 0, -8]),
         ("drawn_benchmark.redrawn_per_digit", [0, 2, 868], [-2, 870, 1, 3, 867]),
+        ("redrawn_training.images", [0, 60_000], [-1, 60_001]),
+        ("redrawn_training.habit_edit_rate", [0, 1], [-0.001, 1.001]),
     ],
 )
 def test_each_bound_holds_at_its_edges(key: str, accepted: list, refused: list) -> None:
@@ -284,6 +289,13 @@ def test_non_string_keys_are_reported_as_unknown() -> None:
     assert str(caught.value) == (
         "Unknown recipe.drawn_benchmark key(s) 7, habits; known keys: habits_per_digit, redrawn_per_digit."
     )
+
+
+def test_network_is_one_of_the_two_and_redrawn_training_is_a_mapping() -> None:
+    assert MnistConfig.from_mapping({"network": "blog"}).network == "blog"
+    assert refusal("network", "big") == "recipe.network must be one of 'blog', 'canvas', got 'big'."
+    with pytest.raises(RecipeError, match=r"recipe.redrawn_training must be a mapping of images and habit_edit_rate"):
+        MnistConfig.from_mapping({"redrawn_training": 5})
 
 
 def test_drawn_benchmark_keys_override_one_at_a_time() -> None:

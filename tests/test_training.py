@@ -14,13 +14,27 @@ from model_build.tfjs.writer import keras_model_parts
 from .conftest import TINY_RECIPE
 
 
-def test_network_is_the_blogs() -> None:
-    model = build_network()
+def test_blog_network_is_the_reference_posts() -> None:
+    model = build_network("blog")
     assert model.count_params() == 105_866
     assert sum(w.numpy().nbytes for w in model.weights) == 423_464
     assert [type(l).__name__ for l in model.layers] == [
         "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense", "Dropout", "Dense",
     ]
+
+
+def test_canvas_network_is_the_same_shape_twice_as_wide_within_the_weight_budget() -> None:
+    model = build_network("canvas")
+    blog = build_network("blog")
+    assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in blog.layers]
+    assert [l.name for l in model.layers] == [l.name for l in blog.layers]  # same weight names in model.json
+    assert model.count_params() == 320_938
+    assert model.count_params() <= 450_000  # issue 13: at most 450 KB as uint8 (one byte a weight)
+
+
+def test_unknown_network_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown network 'huge'; known: blog, canvas"):
+        build_network("huge")
 
 
 def test_augmentation_keeps_shape_range_and_is_reproducible(mnist) -> None:

@@ -1,21 +1,25 @@
-"""Making the MNIST artefacts: load → train → evaluate → write TF.js → evaluate as shipped,
-on MNIST's test split and on the drawn-digit benchmark."""
+"""Making the MNIST artefacts: load (and redraw training digits) → train → evaluate → write TF.js
+→ calibrate on the drawn validation part → evaluate as shipped, on MNIST's test split and on the
+drawn-digit benchmark."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
+from ..calibration import calibration_report, fold_temperature, logits_of
 from ..tfjs.writer import read_layers_model_weights, write_keras_model
-from .config import DrawnBenchmarkConfig, MnistConfig
+from .config import MnistConfig
 from .data import MnistArrays, cache_folder, load_mnist
 from .data_sources import resolve_source
 from .drawn.benchmark import BENCHMARK_SEED, load_drawn_benchmark
 from .drawn.scores import CONFIDENT, predict, score
 from .evaluate import evaluate, evaluation_from_predictions, predict_probabilities
 from .recipe import METRICS_JSON, Stopwatch, runtime_versions, write_json
+from .redrawn_set import RedrawnSet, load_redrawn_training_set
 from .test_sample import write_test_sample
 from .training import train
 
@@ -34,17 +38,42 @@ def build_artefacts(
     test_images, test_labels = data.test_images, data.test_labels
     if config.test_subset is not None:
         test_images, test_labels = test_images[: config.test_subset], test_labels[: config.test_subset]
+    derived_cache = cache_folder(data_cache_dir)
     watch.lap("data")
 
-    result = train(config, data, logger)
+    redrawn = redrawn_training_digits(config, data, derived_cache)
+    watch.lap("redrawn_training")
+
+    result = train(config, data, logger, redrawn)
     watch.lap("training")
 
     float_eval = evaluate(result.model, test_images, test_labels)
     watch.lap("evaluation")
 
-    written = write_keras_model(
-        result.model, directory, quantization=config.quantization, max_shard_bytes=config.shard_bytes
+    # The whole test split, whatever test_subset says: redrawn digits are chosen from all of it.
+    sizes = config.drawn_benchmark
+    benchmark = load_drawn_benchmark(
+        data.test_images, data.test_labels, BENCHMARK_SEED, cache_dir=derived_cache,
+        habits_per_digit=sizes.habits_per_digit, redrawn_per_digit=sizes.redrawn_per_digit,
     )
+    watch.lap("drawn_data")
+
+    def export():
+        return write_keras_model(result.model, directory, quantization=config.quantization,
+                                 max_shard_bytes=config.shard_bytes)
+
+    # Calibrate the weights as shipped: export, read back what TF.js will decode, fit the
+    # temperature on the drawn validation part, fold it into the last layer and export again.
+    # The affine uint8 (and float16) codes of kernel / T are those of the kernel, scaled, so the
+    # second export changes the decoded weights by rounding only.
+    export()
+    load_shipped_weights(result.model, read_layers_model_weights(directory))
+    calibration = calibration_report(
+        logits_of(result.model, benchmark.validation.pixels[..., np.newaxis]), benchmark.validation.labels,
+        logits_of(result.model, benchmark.test.pixels[..., np.newaxis]), benchmark.test.labels,
+    )
+    fold_temperature(result.model, calibration.temperature)
+    written = export()
     float_bytes = sum(int(np.prod(w.shape)) * 4 for w in result.model.weights)
     watch.lap("export")
 
@@ -55,17 +84,28 @@ def build_artefacts(
     sample_size = write_test_sample(directory, test_images, test_labels, shipped_probabilities)
     watch.lap("shipped_evaluation")
 
-    # The same shipped weights on digits drawn as strokes (issue 13), cached beside the MNIST decode.
-    drawn = drawn_metrics(result.model, data, config.drawn_benchmark, cache_folder(data_cache_dir), watch)
+    # The same shipped weights on digits drawn as strokes (issue 13).
+    drawn = {
+        "seed": benchmark.seed,
+        "habits_per_digit": sizes.habits_per_digit,
+        "redrawn_per_digit": sizes.redrawn_per_digit,
+        "digits": {name: len(part) for name, part in benchmark.parts()},
+        "confident_threshold": CONFIDENT,
+        **{name: score(predict(result.model, part), part).to_dict() for name, part in benchmark.parts()},
+    }
+    watch.lap("drawn_evaluation")
 
     write_json(
         directory / METRICS_JSON,
         {
             "model": "digits",
+            "network": config.network,
             "parameters": int(result.model.count_params()),
             "data": {
                 "source": resolve_source(data_path).kind,
                 "train_images": int(config.train_subset or len(data.train_images)),
+                "redrawn_train_images": len(redrawn) if redrawn is not None else 0,
+                "habit_edited_train_images": int(redrawn.edited.sum()) if redrawn is not None else 0,
                 "test_images": int(len(test_images)),
             },
             "test_accuracy": {"float32": float_eval.accuracy, "shipped": shipped_eval.accuracy},
@@ -83,6 +123,7 @@ def build_artefacts(
             },
             "test_sample": {"digits": sample_size},
             "drawn": drawn,
+            "calibration": calibration.to_dict(),
             "history": result.history,
             "seconds": {**watch.seconds, "training": round(result.seconds, 2)},
             "recipe": config.to_dict(),
@@ -99,37 +140,30 @@ def build_artefacts(
     test = drawn["test"]
     worst = min(test["per_style"].items(), key=lambda item: item[1]["accuracy"], default=None)
     logger.info(
-        "drawn digits (test part, %s): %.2f%% as shipped, worst style %s; %d of %d errors at ≥ %.0f%% confidence",
+        "drawn digits (test part, %s): %.2f%% as shipped, worst style %s; %d of %d errors at ≥ %.0f%% confidence; "
+        "calibration error %.1f%% (temperature %.2f); not sure below %.0f%%",
         f"{test['count']:,}",
         100 * test["accuracy"],
         f"{worst[0]} {100 * worst[1]['accuracy']:.1f}%" if worst else "–",
         test["confident_errors"],
         test["count"] - sum(test["confusion"][d][d] for d in range(10)),
         100 * CONFIDENT,
+        100 * test["calibration_error"],
+        calibration.temperature,
+        100 * calibration.unsure_below,
     )
 
 
-def drawn_metrics(
-    model, data: MnistArrays, sizes: DrawnBenchmarkConfig, cache_dir: Path, watch: Stopwatch
-) -> dict:
-    """metrics.json's `drawn` section: the model (holding the shipped weights) scored on both parts
-    of the drawn-digit benchmark; laps `drawn_data` (generate or read the cache) and `drawn_evaluation`."""
-    # The whole test split, whatever test_subset says: redrawn digits are chosen from all of it.
-    benchmark = load_drawn_benchmark(
-        data.test_images, data.test_labels, BENCHMARK_SEED, cache_dir=cache_dir,
-        habits_per_digit=sizes.habits_per_digit, redrawn_per_digit=sizes.redrawn_per_digit,
+def redrawn_training_digits(config: MnistConfig, data: MnistArrays, cache_dir: Path) -> RedrawnSet | None:
+    """The recipe's training digits redrawn through the canvas (cached), or None if it asks for none."""
+    wanted = config.redrawn_training
+    if not wanted.images:
+        return None
+    kept = config.train_subset or len(data.train_images)
+    return load_redrawn_training_set(
+        data.train_images[:kept], data.train_labels[:kept], min(wanted.images, kept), config.seed,
+        wanted.habit_edit_rate, cache_dir,
     )
-    watch.lap("drawn_data")
-    scores = {name: score(predict(model, part), part).to_dict() for name, part in benchmark.parts()}
-    watch.lap("drawn_evaluation")
-    return {
-        "seed": benchmark.seed,
-        "habits_per_digit": sizes.habits_per_digit,
-        "redrawn_per_digit": sizes.redrawn_per_digit,
-        "digits": {name: len(part) for name, part in benchmark.parts()},
-        "confident_threshold": CONFIDENT,
-        **scores,
-    }
 
 
 def load_shipped_weights(model, weights: dict[str, np.ndarray]) -> None:
@@ -137,3 +171,13 @@ def load_shipped_weights(model, weights: dict[str, np.ndarray]) -> None:
     for layer in model.layers:
         if layer.weights:
             layer.set_weights([weights[f"{layer.name}/{v.name}"] for v in layer.weights])
+
+
+def shipped_model(directory: Path):
+    """The Keras network of a built artefact directory, holding the weights as TF.js decodes them."""
+    from .network import build_network
+
+    metrics = json.loads((Path(directory) / METRICS_JSON).read_text(encoding="utf-8"))
+    model = build_network(metrics.get("network", "blog"))  # entries from before the choice were all "blog"
+    load_shipped_weights(model, read_layers_model_weights(Path(directory)))
+    return model

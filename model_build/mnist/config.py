@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args
 from ..errors import RecipeError
 
 Quantization = Literal["none", "float16", "uint8"]
+#: model_build.mnist.network's names (that module imports Keras; this one must not).
+NetworkName = Literal["blog", "canvas"]
 LearningRateSchedule = Literal["constant", "cosine"]
 
 # MNIST's official splits (model_build.mnist.data has the same figures; it imports NumPy, this must not).
@@ -90,6 +92,33 @@ class AugmentationConfig:
         _normalise(self, "scale_range", _scale_range(self.scale_range))
 
 
+#: Redrawing every training digit once (60,000) is the most the set can hold.
+MAX_REDRAWN_TRAINING = TRAIN_IMAGES
+
+
+@dataclass(frozen=True)
+class RedrawnTrainingConfig:
+    """MNIST training digits redrawn through the page's canvas and added to training (issue 13).
+
+    See model_build.mnist.redrawn_set: each is one training image traced into pen strokes,
+    redrawn by a reader's hand with the page's pen, and preprocessed as the page does; a share
+    of the 1s, 4s and 7s first get a reader's habit (a flag and base, a closed top, a crossed
+    stem). Made once (~2 ms a digit on two cores) and cached.
+    """
+
+    #: How many training digits to redraw (0: train on MNIST's scans alone); with a train_subset,
+    #: at most that many (only digits trained on are redrawn).
+    images: int = 30_000
+    #: Chance that a redrawn 1, 4 or 7 gets its habit edit.
+    habit_edit_rate: float = 0.3
+
+    def __post_init__(self) -> None:
+        _normalise(self, "images", _whole_number(
+            "redrawn_training.images", self.images, 0, MAX_REDRAWN_TRAINING, " (0 trains on MNIST's scans alone)"))
+        _normalise(self, "habit_edit_rate",
+                   _real_number("redrawn_training.habit_edit_rate", self.habit_edit_rate, 0.0, 1.0))
+
+
 @dataclass(frozen=True)
 class DrawnBenchmarkConfig:
     """The size of the drawn-digit benchmark the build scores the shipped weights on (issue 13).
@@ -125,7 +154,10 @@ class DrawnBenchmarkConfig:
 class MnistConfig:
     """Everything that decides the trained weights and the exported files."""
 
-    epochs: int = 5
+    #: "canvas" (default) or "blog", the reference post's smaller network (see network.py).
+    network: NetworkName = "canvas"
+    #: Ten passes over scans and redrawn digits (chosen on validation: benchmarks/recipe_search.py).
+    epochs: int = 10
     batch_size: int = 128
     learning_rate: float = 3e-3
     #: "cosine": linear warm-up over the first tenth of the steps, then cosine decay to zero.
@@ -133,6 +165,8 @@ class MnistConfig:
     seed: int = 20260113
     dropout: float = 0.3
     augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
+    #: Training digits redrawn through the page's canvas, trained on beside the scans.
+    redrawn_training: RedrawnTrainingConfig = field(default_factory=RedrawnTrainingConfig)
     #: How the weights are stored for TF.js: float32 ("none"), float16 or affine uint8.
     quantization: Quantization = "uint8"
     #: Largest weight shard in bytes (TF.js's own converter uses 4 MiB).
@@ -145,6 +179,7 @@ class MnistConfig:
     drawn_benchmark: DrawnBenchmarkConfig = field(default_factory=DrawnBenchmarkConfig)
 
     def __post_init__(self) -> None:
+        _check_choice("network", self.network, NetworkName)
         _normalise(self, "epochs", _whole_number("epochs", self.epochs, 1, MAX_EPOCHS))
         # A batch larger than the training set is the training set.
         _normalise(self, "batch_size", _whole_number("batch_size", self.batch_size, 1, TRAIN_IMAGES))
@@ -171,6 +206,11 @@ class MnistConfig:
             _normalise(self, "drawn_benchmark", _drawn_benchmark_from(self.drawn_benchmark, DrawnBenchmarkConfig()))
         elif not isinstance(self.drawn_benchmark, DrawnBenchmarkConfig):
             raise RecipeError(_DRAWN_BENCHMARK_TYPE.format(_shown(self.drawn_benchmark)))
+        if isinstance(self.redrawn_training, Mapping):
+            _normalise(self, "redrawn_training",
+                       _section_from("redrawn_training", self.redrawn_training, RedrawnTrainingConfig(), _REDRAWN_TYPE))
+        elif not isinstance(self.redrawn_training, RedrawnTrainingConfig):
+            raise RecipeError(_REDRAWN_TYPE.format(_shown(self.redrawn_training)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists)."""
@@ -216,6 +256,9 @@ class MnistConfig:
         drawn_benchmark = values.pop("drawn_benchmark", None)
         if drawn_benchmark is not None:
             values["drawn_benchmark"] = _drawn_benchmark_from(drawn_benchmark, base.drawn_benchmark)
+        redrawn = values.pop("redrawn_training", None)
+        if redrawn is not None:
+            values["redrawn_training"] = _section_from("redrawn_training", redrawn, base.redrawn_training, _REDRAWN_TYPE)
         try:
             return replace(base, **values)
         except TypeError as error:
@@ -234,6 +277,9 @@ def _augmentation_from(value: Any, base: AugmentationConfig) -> AugmentationConf
 _DRAWN_BENCHMARK_TYPE = (
     "recipe.drawn_benchmark must be a mapping of habits_per_digit and redrawn_per_digit to numbers, got {}."
 )
+
+
+_REDRAWN_TYPE = "recipe.redrawn_training must be a mapping of images and habit_edit_rate to numbers, got {}."
 
 
 def _drawn_benchmark_from(value: Any, base: DrawnBenchmarkConfig) -> DrawnBenchmarkConfig:

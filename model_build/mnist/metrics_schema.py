@@ -87,9 +87,19 @@ class MappingOf:
         return None
 
 
+@dataclass(frozen=True)
+class OrNull:
+    """null, or a value of the given shape."""
+
+    shape: Shape
+
+    def problem(self, value: Any, where: str) -> str | None:
+        return None if value is None else shape_problem(value, self.shape, where)
+
+
 #: A shape: one of the classes above, or a mapping of required key → shape (a JSON object that
 #: must hold those keys and may hold more).
-Shape = Union[Number, Text, ListOf, MappingOf, Mapping[str, "Shape"]]
+Shape = Union[Number, Text, ListOf, MappingOf, OrNull, Mapping[str, "Shape"]]
 
 COUNT = Number(minimum=0, integer=True)
 DIGIT = Number(minimum=0, maximum=9, integer=True)
@@ -99,8 +109,10 @@ DIGITS = 10
 
 #: Every key of metrics.json that the site build reads, and the shape it must have.
 METRICS: Mapping[str, Shape] = {
+    "network": Text(),
     "parameters": COUNT,
-    "data": {"train_images": COUNT, "test_images": COUNT},
+    "data": {"train_images": COUNT, "redrawn_train_images": COUNT, "habit_edited_train_images": COUNT,
+             "test_images": COUNT},
     "test_accuracy": {"float32": FRACTION, "shipped": FRACTION},
     "per_class_accuracy": {"shipped": ListOf(FRACTION, length=DIGITS)},
     #: confusion_matrix[true][predicted]: test digits of each true class read as each class.
@@ -120,7 +132,20 @@ METRICS: Mapping[str, Shape] = {
             "most_confused": ListOf({"true": DIGIT, "predicted": DIGIT, "count": COUNT}),
             #: wrong answers given with a top probability ≥ 0.9
             "confident_errors": COUNT,
+            #: expected calibration error of the shipped (calibrated) probabilities
+            "calibration_error": FRACTION,
         },
+    },
+    #: Temperature scaling fitted on the drawn validation part, and the page's "not sure" threshold.
+    "calibration": {
+        "temperature": Number(minimum=0),
+        "unsure_below": FRACTION,
+        "max_confident_error_rate": FRACTION,
+        "test_unsure_share": FRACTION,
+        #: the accuracy of the answers shown without doubt; null when none reached the threshold
+        "test_confident_accuracy": OrNull(FRACTION),
+        "test_ece_before": FRACTION,
+        "test_ece_after": FRACTION,
     },
     #: Library name → version; the figures read `tensorflow-cpu` and `keras` when present.
     "versions": MappingOf(Text()),

@@ -19,12 +19,11 @@ from .test_sample import SAMPLE_JSON, SAMPLE_PNG
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
-#: charts (drawn from metrics.json at site-build time), the browser preprocessing reference,
-#: the child-process runner and the recipe-file reader, the tutorial's browser training data
+#: charts (drawn from metrics.json at site-build time), the child-process runner and the recipe-file reader, the tutorial's browser training data
 #: (a recipe of its own), and the metrics schema (a check of finished entries: an entry it
 #: refuses is rebuilt anyway).
 _NOT_ARTEFACT_CODE = {
-    "cli.py", "__main__.py", "charts.py", "preprocess.py", "isolated.py", "browser_data.py", "metrics_schema.py",
+    "cli.py", "__main__.py", "charts.py", "isolated.py", "browser_data.py", "metrics_schema.py",
     "recipe_file.py",
 }
 #: Libraries whose versions can change the trained bytes.

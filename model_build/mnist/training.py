@@ -15,6 +15,7 @@ from .augment import augment_batch
 from .config import MnistConfig
 from .data import MnistArrays
 from .network import build_network
+from .redrawn_set import RedrawnSet
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,10 @@ class TrainingResult:
     seconds: float = 0.0
 
 
-def train(config: MnistConfig, data: MnistArrays, logger: logging.Logger | None = None) -> TrainingResult:
-    """Train `build_network()` per `config`; return the model and its per-epoch history.
+def train(config: MnistConfig, data: MnistArrays, logger: logging.Logger | None = None,
+          redrawn: RedrawnSet | None = None) -> TrainingResult:
+    """Train `build_network(config.network)` on MNIST's training images (and the `redrawn` ones,
+    shuffled in among them); return the model and its per-epoch history.
 
     Same config + same data + same machine ⇒ byte-identical weights: seeds are fixed, op
     determinism is on, and augmentation draws are stateless functions of the batch number.
@@ -43,11 +46,14 @@ def train(config: MnistConfig, data: MnistArrays, logger: logging.Logger | None 
     images, labels = data.train_images, data.train_labels
     if config.train_subset is not None:
         images, labels = images[: config.train_subset], labels[: config.train_subset]
+    if redrawn is not None and len(redrawn):
+        images = np.concatenate([images, redrawn.images])
+        labels = np.concatenate([labels, redrawn.labels.astype(labels.dtype)])
     # The batch stream is endless, so an "epoch" is a logging unit: one pass over the images,
     # rounded up to whole executions (469 → 472 batches for 60,000 images in batches of 128).
     steps_per_epoch = math.ceil(math.ceil(len(images) / config.batch_size) / STEPS_PER_EXECUTION) * STEPS_PER_EXECUTION
 
-    model = build_network(config.dropout)
+    model = build_network(config.network, config.dropout)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config, steps_per_epoch * config.epochs)),
         loss="sparse_categorical_crossentropy",

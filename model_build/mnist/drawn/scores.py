@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ...calibration import expected_calibration_error
 from ..evaluate import evaluation_from_predictions
 from .benchmark import DrawnDigits
 
@@ -26,6 +27,8 @@ class DrawnScores:
     most_confused: list[dict[str, int]]
     #: wrong answers whose top probability was ≥ CONFIDENT
     confident_errors: int
+    #: expected calibration error (top label, 15 equal bins; a fraction, not %)
+    calibration_error: float
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -58,6 +61,7 @@ def score(probabilities: np.ndarray, digits: DrawnDigits, top: int = 8) -> Drawn
         confusion=evaluation.confusion,
         most_confused=evaluation.most_confused(top),
         confident_errors=int(((~correct) & (probabilities.max(axis=1) >= CONFIDENT)).sum()),
+        calibration_error=expected_calibration_error(probabilities, labels) if len(labels) else 0.0,
     )
 
 
