@@ -140,9 +140,14 @@ def site_config_module(
     tutorial_data_bytes: int = 0,
     model_files: Iterable[Path] = (),
     tutorial_data_files: Iterable[Path] = (),
+    *,
+    unsure_below: float | None = None,
 ) -> str:
     """`js/site-config.js`: where the browser code finds the model, TF.js and the tutorial's
-    training data (`tutorial_data`: the site path of its mnist-data.json) in this site.
+    training data (`tutorial_data`: the site path of its mnist-data.json) in this site, and
+    `unsure_below`, the top probability under which the site's model's answer is shown as "not
+    sure" (chosen on validation data by the build; None: always show the answer, as models
+    built before calibration existed do).
 
     Paths are written relative to the module itself (resolved with `import.meta.url`), so the
     site works from any base URL, including a sub-folder and `mkdocs serve`. The model's URL
@@ -177,6 +182,7 @@ def site_config_module(
         f"export const tfjsBytes = {RUNTIME_BYTES};",
         f"export const mnistDataUrl = {url(tutorial_data, f'?v={data_version}' if data_version else '')};",
         f"export const mnistDataBytes = {int(tutorial_data_bytes)};",
+        f"export const unsureBelow = {'null' if unsure_below is None else json.dumps(float(unsure_below))};",
         "",
     ]
     return "\n".join(lines)

@@ -20,12 +20,9 @@ LOAD_MARKERS = ("recognizer.js", "/tfjs/", "model.json", ".bin")
 @pytest.fixture(scope="module")
 def keras_model(example_site):
     """The Keras network with the weights exactly as the site ships them."""
-    from model_build.mnist.build import load_shipped_weights
-    from model_build.mnist.network import build_network
-    from model_build.tfjs.writer import read_layers_model_weights
+    from model_build.mnist.build import shipped_model
 
-    model = build_network()
-    load_shipped_weights(model, read_layers_model_weights(example_site / "assets/models/digits"))
+    model = shipped_model(example_site / "assets/models/digits")
     return model
 
 

@@ -38,12 +38,9 @@ def drawn_test_part(mnist) -> DrawnDigits:
 
 
 def shipped_probabilities(site, pixels: np.ndarray) -> np.ndarray:
-    from model_build.mnist.build import load_shipped_weights
-    from model_build.mnist.network import build_network
-    from model_build.tfjs.writer import read_layers_model_weights
+    from model_build.mnist.build import shipped_model
 
-    model = build_network()
-    load_shipped_weights(model, read_layers_model_weights(site / "assets/models/digits"))
+    model = shipped_model(site / "assets/models/digits")
     return np.asarray(model(pixels[..., np.newaxis], training=False))
 
 

@@ -116,15 +116,12 @@ def test_page_and_python_preprocess_drawings_identically(open_page) -> None:
 
 
 def test_mnist_digits_through_the_page_agree_with_keras(open_page, example_site, mnist) -> None:
-    from model_build.mnist.build import load_shipped_weights
+    from model_build.mnist.build import shipped_model
     from model_build.mnist.evaluate import predict_probabilities
-    from model_build.mnist.network import build_network
-    from model_build.tfjs.writer import read_layers_model_weights
 
     count = 300
     images, labels = mnist.test_images[:count], mnist.test_labels[:count]
-    model = build_network()
-    load_shipped_weights(model, read_layers_model_weights(example_site / "assets/models/digits"))
+    model = shipped_model(example_site / "assets/models/digits")
     keras_top = predict_probabilities(model, images).argmax(1)
 
     page, watch = open_page(TOOL_PATH)

@@ -6,6 +6,7 @@ import { element, paintValues } from "./dom.js";
 import { DrawingPad } from "./drawing-pad.js";
 import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
 import { saliencyMap } from "./saliency.js";
+import * as siteConfig from "./site-config.js";
 import { loadModel } from "./tf-runtime.js";
 
 export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency"];
@@ -23,6 +24,7 @@ const TEXT = {
     input: "模型看到的 28×28", saliency: "模型注意的像素", steps: "前處理步驟",
     stepBox: "① 邊界框", stepScaled: "② 縮放到 20×20", stepPlaced: "③ 放進 28×28", stepCentred: "④ 質心置中",
     probability: (d, p) => `${d}：${p}`,
+    unsure: (a, b) => `不太確定：${a} 還是 ${b}？`, candidates: (a, pa, b, pb) => `${a}：${pa}，${b}：${pb}`,
   },
   en: {
     loading: "Loading the model…", loadingProgress: (p) => `Loading the model… ${p}%`, ready: "Write a digit (0–9) in the box",
@@ -36,6 +38,7 @@ const TEXT = {
     input: "What the model sees (28×28)", saliency: "Pixels the model used", steps: "Preprocessing steps",
     stepBox: "① bounding box", stepScaled: "② scaled to 20×20", stepPlaced: "③ placed in 28×28", stepCentred: "④ centred by mass",
     probability: (d, p) => `${d}: ${p}`,
+    unsure: (a, b) => `Not sure: ${a} or ${b}?`, candidates: (a, pa, b, pb) => `${a}: ${pa}, ${b}: ${pb}`,
   },
 };
 
@@ -52,10 +55,18 @@ export class Recognizer {
   /**
    * `options.loadModel(onProgress)` supplies the model (default: the site's model, shared by
    * every recognizer on the page); it resolves to `{ model, backend }`.
+   *
+   * `options.unsureBelow`: below this top probability the block says it is not sure and shows
+   * the two likeliest digits instead of one answer; null: never. Default: the threshold the
+   * build chose for the site's model (site-config.js, null for models built before it), and
+   * null for a model from `options.loadModel`, whose probabilities nobody calibrated. A
+   * `data-unsure-below` attribute on the element overrides both; it is read at every
+   * prediction, so a page (or a test) can change it on a live block.
    */
   constructor(root, options = {}) {
     this.root = root;
     this.loadModel = options.loadModel || ((onProgress) => loadModel(undefined, onProgress));
+    this.unsureBelow = "unsureBelow" in options ? options.unsureBelow : options.loadModel ? null : siteConfig.unsureBelow;
     this.text = (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? TEXT.zh : TEXT.en;
     const panels = (root.dataset.panels || PANELS.join(" ")).split(/[\s,]+/).filter(Boolean);
     this.panels = new Set(panels);
@@ -113,6 +124,9 @@ export class Recognizer {
     if (!this.panels.has("canvas")) canvasPanel.hidden = true;
     grid.append(canvasPanel);
 
+    // The label is a live region: it changes only between "the model reads" and the "not sure"
+    // sentence, so a screen reader hears the doubt without hearing every confident redraw.
+    this.topLabel = element("span", { class: "dr-top-label", "aria-live": "polite", text: t.top });
     this.topDigit = element("span", { class: "dr-top-digit", text: "–" });
     this.topConfidence = element("span", { class: "dr-top-confidence", text: t.empty });
     this.bars = element("ol", { class: "dr-bars", start: "0" });
@@ -125,7 +139,7 @@ export class Recognizer {
       return { row, fill, value };
     });
     const result = element("section", { class: "dr-panel dr-panel--probabilities" },
-      element("p", { class: "dr-top" }, element("span", { class: "dr-top-label", text: t.top }), this.topDigit, this.topConfidence),
+      element("p", { class: "dr-top" }, this.topLabel, this.topDigit, this.topConfidence),
       this.bars);
     if (!this.panels.has("probabilities")) result.hidden = true;
     grid.append(result);
@@ -270,14 +284,18 @@ export class Recognizer {
       output.dispose();
       let top = 0;
       for (let d = 1; d < 10; d += 1) if (probabilities[d] > probabilities[top]) top = d;
+      let second = top === 0 ? 1 : 0;
+      for (let d = 0; d < 10; d += 1) if (d !== top && probabilities[d] > probabilities[second]) second = d;
+      const threshold = this.#unsureThreshold();
+      const unsure = threshold !== null && probabilities[top] < threshold;
       let saliency = null;
       if (this.panels.has("saliency")) {
         saliency = await saliencyMap(tf, this.model, input, top, this.method);
       }
       const milliseconds = performance.now() - started;
-      this.#showPrediction(probabilities, top);
+      this.#showPrediction(probabilities, top, unsure ? second : null);
       if (saliency) this.#showSaliency(saliency, steps);
-      this.lastResult = { probabilities: Array.from(probabilities), top, pixels: Array.from(steps.pixels), saliency: saliency && Array.from(saliency), milliseconds };
+      this.lastResult = { probabilities: Array.from(probabilities), top, second, unsure, pixels: Array.from(steps.pixels), saliency: saliency && Array.from(saliency), milliseconds };
       this.root.dataset.state = "predicted";
       this.root.dispatchEvent(new CustomEvent("digit-recognizer:update", { detail: this.lastResult }));
     } finally {
@@ -285,15 +303,25 @@ export class Recognizer {
     }
   }
 
+  /** The threshold in force: the element's data-unsure-below if it is a number, else the option's. */
+  #unsureThreshold() {
+    const attribute = this.root.dataset.unsureBelow;
+    const fromAttribute = attribute === undefined || attribute.trim() === "" ? NaN : Number(attribute);
+    const value = Number.isFinite(fromAttribute) ? fromAttribute : this.unsureBelow;
+    return typeof value === "number" && Number.isFinite(value) ? value : null;
+  }
+
   #showEmpty() {
     this.lastResult = null;
     if (this.model) this.#setState("ready", this.text.ready);
+    this.root.classList.remove("dr-unsure");
+    this.topLabel.textContent = this.text.top;
     this.topDigit.textContent = "–";
     this.topConfidence.textContent = this.text.empty;
     for (const { row, fill, value } of this.barRows) {
       fill.style.setProperty("--p", "0");
       value.textContent = "";
-      row.classList.remove("dr-bar-row--top");
+      row.classList.remove("dr-bar-row--top", "dr-bar-row--candidate");
     }
     for (const canvas of [this.inputCanvas, this.saliencyCanvas, ...Object.values(this.stepCanvases)]) {
       paintValues(canvas, new Float32Array(SIZE * SIZE), SIZE, SIZE);
@@ -327,13 +355,28 @@ export class Recognizer {
     paintValues(this.stepCanvases.centred, steps.pixels, SIZE, SIZE);
   }
 
-  #showPrediction(probabilities, top) {
-    this.topDigit.textContent = String(top);
-    this.topConfidence.textContent = this.text.confidence(percent(probabilities[top]));
+  /** One answer, or (`second` not null: the model is not sure) the two likeliest digits. */
+  #showPrediction(probabilities, top, second) {
+    const t = this.text;
+    const unsure = second !== null;
+    this.root.classList.toggle("dr-unsure", unsure);
+    if (unsure) {
+      this.topLabel.textContent = t.unsure(top, second);
+      this.topDigit.replaceChildren(
+        element("span", { class: "dr-candidate", text: String(top) }),
+        element("span", { class: "dr-candidate-or", "aria-hidden": "true", text: "/" }),
+        element("span", { class: "dr-candidate", text: String(second) }));
+      this.topConfidence.textContent = t.candidates(top, percent(probabilities[top]), second, percent(probabilities[second]));
+    } else {
+      this.topLabel.textContent = t.top;
+      this.topDigit.textContent = String(top);
+      this.topConfidence.textContent = t.confidence(percent(probabilities[top]));
+    }
     this.barRows.forEach(({ row, fill, value }, digit) => {
       fill.style.setProperty("--p", String(probabilities[digit]));
       value.textContent = percent(probabilities[digit]);
       row.classList.toggle("dr-bar-row--top", digit === top);
+      row.classList.toggle("dr-bar-row--candidate", digit === second);
       row.setAttribute("aria-label", this.text.probability(digit, percent(probabilities[digit])));
     });
   }

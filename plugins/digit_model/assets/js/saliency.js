@@ -1,4 +1,7 @@
-// What the model looked at: |∂p(class)/∂pixel| for the 28×28 input.
+// What the model looked at: |∂z(class)/∂pixel| for the 28×28 input, z being the class's score
+// before the softmax (its logit). The probability itself is no use here: for a confident answer
+// it is 1 in float32, and so flat, and its gradient is exactly 0 everywhere — a calibrated
+// model, whose last layer was sharpened by its temperature, gives such answers often.
 //
 // "gradient" is one backward pass (vanilla gradient). "smoothgrad" averages the absolute
 // gradients of SMOOTHGRAD_SAMPLES noisy copies of the input, computed as one batch, which
@@ -16,8 +19,7 @@ export async function saliencyMap(tf, model, input, classIndex, method = "gradie
     // A one-hot mask rather than gather(): gather's gradient needs UnsortedSegmentSum, which
     // the WASM backend lacks.
     const mask = tf.oneHot([classIndex], 10).asType("float32");
-    const probabilityOf = (x) => model.apply(x, { training: false }).mul(mask).sum();
-    const gradientOf = tf.grad(probabilityOf);
+    const gradientOf = tf.grad((x) => classScore(tf, model, x).mul(mask).sum());
     let magnitude;
     if (method === "smoothgrad") {
       const batch = input.tile([SMOOTHGRAD_SAMPLES, 1, 1, 1]);
@@ -32,4 +34,20 @@ export async function saliencyMap(tf, model, input, classIndex, method = "gradie
   const values = await map.data();
   map.dispose();
   return values;
+}
+
+/**
+ * The model's class scores for `x`: its logits when the last layer is a softmax Dense (the
+ * layers before it, then that layer's kernel and bias without the softmax), else its outputs.
+ */
+function classScore(tf, model, x) {
+  const layers = model.layers.filter((layer) => layer.getClassName() !== "InputLayer");
+  const last = layers[layers.length - 1];
+  if (last.getClassName() !== "Dense" || last.getConfig().activation !== "softmax") {
+    return model.apply(x, { training: false });
+  }
+  let features = x;
+  for (const layer of layers.slice(0, -1)) features = layer.apply(features, { training: false });
+  const [kernel, bias] = last.getWeights();
+  return features.matMul(kernel).add(bias);
 }
