@@ -108,7 +108,7 @@ def build_example_site(directory: Path, cache_dir: Path) -> Path:
 
 def shipped_predictions(site: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Keras softmax outputs, with the site's shipped weights as TF.js decodes them, for each (N, 28, 28) input."""
-    from benchmarks.drawn_digits import shipped_model
+    from model_build.mnist.build import shipped_model
 
     model = shipped_model(site / MODEL_DIR)
     outputs = {}

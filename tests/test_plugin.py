@@ -9,6 +9,7 @@ import pytest
 from model_build import MnistConfig, MnistRecipe, check_freshness
 from model_build.artefact_cache import ArtefactCache
 from digit_model import runtime
+from digit_model.figures import STYLE_LABELS
 
 from .conftest import ROOT, TINY_RECIPE, build_fails, build_site, capture_mkdocs_log, write_site
 
@@ -56,7 +57,8 @@ def test_placeholders_are_replaced_with_the_builds_figures(built_once) -> None:
     metrics = json.loads((site / "assets/models/digits/metrics.json").read_text())
     assert f"準確度 {100 * metrics['test_accuracy']['float32']:.2f}%" in html
     assert f"上線權重 {100 * metrics['test_accuracy']['shipped']:.2f}%（uint8）" in html
-    assert "105,866 bytes，105,866 個參數" in html
+    assert f"{metrics['weights']['shipped_bytes']:,} bytes，{metrics['parameters']:,} 個參數" in html
+    assert metrics["parameters"] == 320_938  # the default network, "canvas"
     assert "字面：{{ digit_model.test_accuracy }}" in html  # the escaped one stays literal
     assert 'src="assets/models/digits/training-curve.svg"' in html
     assert "<table>" in html and "數字" in html
@@ -69,21 +71,49 @@ def test_drawn_benchmark_placeholders_show_the_test_parts_figures(built_once) ->
     html = (site / "index.html").read_text(encoding="utf-8").replace(' style="text-align: right;"', "")
     test = json.loads((site / "assets/models/digits/metrics.json").read_text())["drawn"]["test"]
     styles = test["per_style"]
+    label = {name: STYLE_LABELS["zh"].get(name, name) for name in styles}  # a zh-TW site
     worst = min(styles, key=lambda name: styles[name]["accuracy"])
     errors = test["count"] - sum(test["confusion"][d][d] for d in range(10))
     assert (
         f"手繪數字 {100 * test['accuracy']:.2f}%（{test['count']} 個，錯 {errors} 個，\n"
-        f"其中 {test['confident_errors']} 個信心 ≥ 90%），最弱寫法 {worst}\n"
+        f"其中 {test['confident_errors']} 個信心 ≥ 90%），最弱寫法 {label[worst]}\n"
         f"（{100 * styles[worst]['accuracy']:.2f}%）。"
     ) in html
     # The style table: a row per style, in the benchmark's order, in the page's language.
     assert "<th>寫法</th>" in html and "<th>手繪數字數</th>" in html
-    rows = [f"<td>{name}</td>\n<td>{s['count']}</td>\n<td>{100 * s['accuracy']:.1f}%</td>" for name, s in styles.items()]
+    rows = [f"<td>{label[name]}</td>\n<td>{s['count']}</td>\n<td>{100 * s['accuracy']:.1f}%</td>" for name, s in styles.items()]
     assert all(row in html for row in rows) and html.index(rows[0]) < html.index(rows[-1])
     # The confusion table: true → predicted and how many drawn digits.
     assert "<th>實際 → 預測</th>\n<th>手繪數字數</th>" in html
     for pair in test["most_confused"]:
         assert f"<td>{pair['true']} → {pair['predicted']}</td>\n<td>{pair['count']}</td>" in html
+
+
+CALIBRATION_PAGE = """# 校準
+
+{{ digit_model.network }} 網路，{{ digit_model.redrawn_train_images }} 張重畫（{{ digit_model.habit_edited_train_images }} 張加了習慣）。
+溫度 {{ digit_model.calibration_temperature }}，ECE {{ digit_model.calibration_error_before }} → {{ digit_model.calibration_error_after }}（上線 {{ digit_model.drawn_calibration_error }}）。
+低於 {{ digit_model.unsure_below }} 就說不確定（容許 {{ digit_model.unsure_error_budget }}）：{{ digit_model.drawn_unsure_digits }} 個，{{ digit_model.drawn_unsure_share }}；其餘答對 {{ digit_model.drawn_confident_accuracy }}。
+"""
+
+
+def test_calibration_and_training_data_placeholders_show_the_builds_figures(built_once, tmp_path) -> None:
+    directory, _, _, _ = built_once
+    config_file = write_site(tmp_path, cache_dir=directory / "cache", pages={"index.md": CALIBRATION_PAGE})
+    site = build_site(config_file)
+    html = (site / "index.html").read_text(encoding="utf-8")
+    metrics = json.loads((site / "assets/models/digits/metrics.json").read_text())
+    data, calibration, test = metrics["data"], metrics["calibration"], metrics["drawn"]["test"]
+    assert (metrics["network"], data["redrawn_train_images"]) == ("canvas", 300)  # the tiny recipe's
+    confident = calibration["test_confident_accuracy"]
+    assert (
+        f"canvas 網路，300 張重畫（{data['habit_edited_train_images']} 張加了習慣）。\n"
+        f"溫度 {calibration['temperature']:.2f}，ECE {100 * calibration['test_ece_before']:.2f}% → "
+        f"{100 * calibration['test_ece_after']:.2f}%（上線 {100 * test['calibration_error']:.2f}%）。\n"
+        f"低於 {round(100 * calibration['unsure_below'])}% 就說不確定（容許 0.5%）："
+        f"{round(calibration['test_unsure_share'] * test['count'])} 個，{100 * calibration['test_unsure_share']:.2f}%；"
+        f"其餘答對 {'–' if confident is None else f'{100 * confident:.2f}%'}。"
+    ) in html
 
 
 def test_recipe_change_makes_it_stale_and_retrains(built_once, tmp_path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,19 @@ def _kilobytes(value: int) -> str:
     return f"{value / 1000:.0f} KB"
 
 
+def _short_percent(value: float) -> str:
+    """A setting rather than a measurement, without trailing zeros: `84%`, `0.5%`."""
+    return f"{100 * value:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+#: Shown for a figure that the build's metrics do not hold (cache entries from before it existed).
+MISSING = "–"
+
+
+def _or_missing(value: Any, show: Callable[[Any], str]) -> str:
+    return MISSING if value is None else show(value)
+
+
 @dataclass(frozen=True)
 class Figures:
     """Text values ready for Markdown (`text`) and the raw metrics for templates."""
@@ -52,7 +65,8 @@ class Figures:
         language: str | None = None,
         runtime_bytes: int = 0,
     ) -> Figures:
-        words = _TABLE_WORDS["zh" if (language or "").lower().startswith("zh") else "en"]
+        table_language = "zh" if (language or "").lower().startswith("zh") else "en"
+        words = _TABLE_WORDS[table_language]
         accuracy = metrics["test_accuracy"]
         weights = metrics["weights"]
         seconds = metrics["seconds"]
@@ -61,6 +75,11 @@ class Figures:
         drawn = metrics["drawn"]["test"]
         styles = drawn["per_style"]
         worst_style = min(styles, key=lambda name: styles[name]["accuracy"], default=None)
+        style_labels = STYLE_LABELS.get(table_language, {})
+        # Keys added with issue 13's calibration and redrawn training: entries built before it
+        # lack them (the redrawn count was 0 then, and the network the blog's).
+        calibration = metrics.get("calibration") or {}
+        unsure_share = calibration.get("test_unsure_share")
         text = {
             "test_accuracy": _percent(accuracy["float32"]),
             "shipped_accuracy": _percent(accuracy["shipped"]),
@@ -87,10 +106,22 @@ class Figures:
             "drawn_digits": _thousands(drawn["count"]),
             "drawn_errors": _thousands(round(drawn["count"] * (1 - drawn["accuracy"]))),
             "drawn_confident_errors": _thousands(drawn["confident_errors"]),
-            "drawn_style_table": _style_table(styles, words),
+            "drawn_style_table": _style_table(styles, words, style_labels),
             "drawn_confused_table": _confused_table(drawn["most_confused"], words, words["drawn"]),
-            "drawn_worst_style": worst_style or "–",
-            "drawn_worst_style_accuracy": _percent(styles[worst_style]["accuracy"]) if worst_style else "–",
+            "drawn_worst_style": style_labels.get(worst_style, worst_style) if worst_style else MISSING,
+            "drawn_worst_style_accuracy": _percent(styles[worst_style]["accuracy"]) if worst_style else MISSING,
+            "drawn_calibration_error": _or_missing(drawn.get("calibration_error"), _percent),
+            "network": metrics.get("network", "blog"),
+            "redrawn_train_images": _thousands(metrics["data"].get("redrawn_train_images", 0)),
+            "habit_edited_train_images": _thousands(metrics["data"].get("habit_edited_train_images", 0)),
+            "calibration_temperature": _or_missing(calibration.get("temperature"), lambda t: f"{t:.2f}"),
+            "calibration_error_before": _or_missing(calibration.get("test_ece_before"), _percent),
+            "calibration_error_after": _or_missing(calibration.get("test_ece_after"), _percent),
+            "unsure_below": _or_missing(calibration.get("unsure_below"), _short_percent),
+            "unsure_error_budget": _or_missing(calibration.get("max_confident_error_rate"), _short_percent),
+            "drawn_unsure_share": _or_missing(unsure_share, _percent),
+            "drawn_unsure_digits": _or_missing(unsure_share, lambda share: _thousands(round(share * drawn["count"]))),
+            "drawn_confident_accuracy": _or_missing(calibration.get("test_confident_accuracy"), _percent),
             "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],
@@ -128,6 +159,39 @@ _TABLE_WORDS = {
            "style": "寫法", "drawn": "手繪數字數"},
 }
 
+#: The drawn-digit benchmark's styles (model_build/mnist/drawn/habits.py) in the page's language;
+#: English pages, and any style missing here, show the style's own name.
+STYLE_LABELS = {
+    "zh": {
+        "0-oval": "0：橢圓",
+        "0-pointed-top": "0：頂端交叉成尖角",
+        "1-plain": "1：一直線",
+        "1-flag": "1：頂端帶斜鉤",
+        "1-flag-base": "1：斜鉤加底線",
+        "2-plain": "2：平底",
+        "2-loop": "2：底部打圈",
+        "3-round": "3：上下兩個圓弧",
+        "3-flat-top": "3：平頂",
+        "4-closed-square": "4：頂端封口（方形）",
+        "4-closed-triangle": "4：頂端封口（三角形）",
+        "4-open": "4：頂端開口",
+        "4-one-stroke": "4：一筆寫完",
+        "5-two-stroke": "5：分兩筆",
+        "5-one-stroke": "5：一筆寫完",
+        "6-curved": "6：彎的起筆",
+        "6-straight": "6：直的起筆",
+        "7-plain": "7：一橫一豎",
+        "7-short-bar": "7：橫槓很短",
+        "7-crossed": "7：中間加一橫",
+        "7-serif": "7：橫槓左端帶小鉤",
+        "8-two-loops": "8：上下兩個圈",
+        "8-one-stroke": "8：一筆寫完",
+        "9-straight": "9：直的豎筆",
+        "9-curved": "9：豎筆向左彎",
+        "mnist-redrawn": "重畫的 MNIST 測試數字",
+    },
+}
+
 
 def _per_digit_table(per_digit: list[float], words: Mapping[str, str]) -> str:
     header = f"| {words['digit']} | " + " | ".join(str(d) for d in range(10)) + " |"
@@ -142,8 +206,10 @@ def _confused_table(confused: list[Mapping[str, int]], words: Mapping[str, str],
     return "\n".join(lines)
 
 
-def _style_table(styles: Mapping[str, Mapping[str, Any]], words: Mapping[str, str]) -> str:
+def _style_table(styles: Mapping[str, Mapping[str, Any]], words: Mapping[str, str],
+                 labels: Mapping[str, str]) -> str:
     """One row per drawing style of the drawn-digit benchmark's test part, in benchmark order."""
     lines = [f"| {words['style']} | {words['drawn']} | {words['accuracy']} |", "|---|---:|---:|"]
-    lines += [f"| {name} | {s['count']:,} | {100 * s['accuracy']:.1f}% |" for name, s in styles.items()]
+    lines += [f"| {labels.get(name, name)} | {s['count']:,} | {100 * s['accuracy']:.1f}% |"
+              for name, s in styles.items()]
     return "\n".join(lines)
