@@ -20,6 +20,8 @@ from .recipe_file import read_mapping_file
 log = logging.getLogger("model_build")
 #: How long a child whose parent ended may take to stop cleanly before it exits hard.
 CHILD_GRACE_SECONDS = 10
+#: How often the interrupt is repeated until then.
+CHILD_INTERRUPT_EVERY_SECONDS = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,8 +113,14 @@ def _stop_when_stdin_closes() -> None:
         # reader's lock makes the interpreter abort when it shuts down.
         while os.read(stdin_fd, 65536):
             pass
-        _thread.interrupt_main()
-        time.sleep(CHILD_GRACE_SECONDS)
+        # Sent again every few seconds: an interrupt that lands while the main thread runs a
+        # __del__ (TensorFlow has many) is printed as "Exception ignored" and lost. Seen once in
+        # CI: the child then waited out the whole grace period. A normal stop takes 0.6–1.2 s, so
+        # the repeat never meets a cleanup already under way.
+        deadline = time.monotonic() + CHILD_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            _thread.interrupt_main()
+            time.sleep(min(CHILD_INTERRUPT_EVERY_SECONDS, max(0.0, deadline - time.monotonic())))
         os._exit(130)
 
     stdin_fd = sys.stdin.fileno()
