@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,8 +21,6 @@ from .recipe_file import read_mapping_file
 log = logging.getLogger("model_build")
 #: How long a child whose parent ended may take to stop cleanly before it exits hard.
 CHILD_GRACE_SECONDS = 10
-#: How often the interrupt is repeated until then.
-CHILD_INTERRUPT_EVERY_SECONDS = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,16 +112,14 @@ def _stop_when_stdin_closes() -> None:
         # reader's lock makes the interpreter abort when it shuts down.
         while os.read(stdin_fd, 65536):
             pass
-        # Sent again every few seconds: an interrupt that lands while the main thread runs a
-        # __del__ (TensorFlow has many) is printed as "Exception ignored" and lost. Seen once in
-        # CI: the child then waited out the whole grace period. A normal stop takes 0.6–1.2 s, so
-        # the repeat never meets a cleanup already under way.
-        deadline = time.monotonic() + CHILD_GRACE_SECONDS
-        while time.monotonic() < deadline:
-            _thread.interrupt_main()
-            time.sleep(min(CHILD_INTERRUPT_EVERY_SECONDS, max(0.0, deadline - time.monotonic())))
+        _thread.interrupt_main()
+        time.sleep(CHILD_GRACE_SECONDS)
         os._exit(130)
 
+    # interrupt_main() does nothing unless Python handles SIGINT, and a process started with
+    # SIGINT ignored (inherited: CI's full pytest run started mkdocs that way) keeps it
+    # ignored; the child then always waited out the grace period and left its staging directory.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stdin_fd = sys.stdin.fileno()
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 

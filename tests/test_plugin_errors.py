@@ -129,11 +129,16 @@ def _alive(pid: int) -> bool:
 CHILD_STOP_SECONDS = 20
 
 
-def test_killing_mkdocs_build_stops_its_training_child(tmp_path) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["sigint-default", "sigint-ignored"])
+def test_killing_mkdocs_build_stops_its_training_child(tmp_path, sigint_ignored: bool) -> None:
+    """Also when mkdocs was started with SIGINT ignored (as in CI's full run): the child
+    inherits that, and must still be able to interrupt itself."""
     # Long enough to be killed mid-training: hundreds of short epochs.
     config_file = write_site(tmp_path, {"recipe": {**TINY_RECIPE, "epochs": 500}})
+    ignore_sigint = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     process = subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "-f", str(config_file)], cwd=ROOT,
-                               env=QUIET_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               env=QUIET_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ignore_sigint)
     try:
         for line in process.stderr:
             if "epoch 1/500" in line:  # training is under way
