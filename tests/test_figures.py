@@ -125,15 +125,8 @@ def test_drawn_confusions_table() -> None:
         "| 實際 → 預測 | 手繪數字數 |\n|---|---:|\n| 4 → 9 | 3 |\n| 1 → 7 | 2 |")
 
 
-def test_metrics_from_before_calibration_and_redrawn_training() -> None:
-    """Entries built before issue 13's calibration: the blog's network, scans only, no calibration."""
-    old = copy.deepcopy(METRICS)
-    del old["network"], old["calibration"], old["drawn"]["test"]["calibration_error"]
-    del old["data"]["redrawn_train_images"], old["data"]["habit_edited_train_images"]
-    text = figures(old)
-    assert (text["network"], text["redrawn_train_images"], text["habit_edited_train_images"]) == ("blog", "0", "0")
-    for name in ("calibration_temperature", "calibration_error_before", "calibration_error_after", "unsure_below",
-                 "unsure_error_budget", "drawn_unsure_share", "drawn_unsure_digits", "drawn_confident_accuracy",
-                 "drawn_calibration_error"):
-        assert text[name] == "–", name
-    assert text["drawn_accuracy"] == "99.33%"  # what the entry holds is still shown
+def test_no_confident_answer_shows_a_dash() -> None:
+    """test_confident_accuracy is null when no test answer reached the threshold."""
+    metrics = copy.deepcopy(METRICS)
+    metrics["calibration"]["test_confident_accuracy"] = None
+    assert figures(metrics)["drawn_confident_accuracy"] == "–"

@@ -40,7 +40,7 @@ def _short_percent(value: float) -> str:
     return f"{100 * value:.2f}".rstrip("0").rstrip(".") + "%"
 
 
-#: Shown for a figure that the build's metrics do not hold (cache entries from before it existed).
+#: Shown for a figure the build could not measure (no confident answer, no drawn style).
 MISSING = "–"
 
 
@@ -76,10 +76,8 @@ class Figures:
         styles = drawn["per_style"]
         worst_style = min(styles, key=lambda name: styles[name]["accuracy"], default=None)
         style_labels = STYLE_LABELS.get(table_language, {})
-        # Keys added with issue 13's calibration and redrawn training: entries built before it
-        # lack them (the redrawn count was 0 then, and the network the blog's).
-        calibration = metrics.get("calibration") or {}
-        unsure_share = calibration.get("test_unsure_share")
+        calibration = metrics["calibration"]
+        unsure_share = calibration["test_unsure_share"]
         text = {
             "test_accuracy": _percent(accuracy["float32"]),
             "shipped_accuracy": _percent(accuracy["shipped"]),
@@ -110,18 +108,18 @@ class Figures:
             "drawn_confused_table": _confused_table(drawn["most_confused"], words, words["drawn"]),
             "drawn_worst_style": style_labels.get(worst_style, worst_style) if worst_style else MISSING,
             "drawn_worst_style_accuracy": _percent(styles[worst_style]["accuracy"]) if worst_style else MISSING,
-            "drawn_calibration_error": _or_missing(drawn.get("calibration_error"), _percent),
-            "network": metrics.get("network", "blog"),
-            "redrawn_train_images": _thousands(metrics["data"].get("redrawn_train_images", 0)),
-            "habit_edited_train_images": _thousands(metrics["data"].get("habit_edited_train_images", 0)),
-            "calibration_temperature": _or_missing(calibration.get("temperature"), lambda t: f"{t:.2f}"),
-            "calibration_error_before": _or_missing(calibration.get("test_ece_before"), _percent),
-            "calibration_error_after": _or_missing(calibration.get("test_ece_after"), _percent),
-            "unsure_below": _or_missing(calibration.get("unsure_below"), _short_percent),
-            "unsure_error_budget": _or_missing(calibration.get("max_confident_error_rate"), _short_percent),
-            "drawn_unsure_share": _or_missing(unsure_share, _percent),
-            "drawn_unsure_digits": _or_missing(unsure_share, lambda share: _thousands(round(share * drawn["count"]))),
-            "drawn_confident_accuracy": _or_missing(calibration.get("test_confident_accuracy"), _percent),
+            "drawn_calibration_error": _percent(drawn["calibration_error"]),
+            "network": metrics["network"],
+            "redrawn_train_images": _thousands(metrics["data"]["redrawn_train_images"]),
+            "habit_edited_train_images": _thousands(metrics["data"]["habit_edited_train_images"]),
+            "calibration_temperature": f"{calibration['temperature']:.2f}",
+            "calibration_error_before": _percent(calibration["test_ece_before"]),
+            "calibration_error_after": _percent(calibration["test_ece_after"]),
+            "unsure_below": _short_percent(calibration["unsure_below"]),
+            "unsure_error_budget": _short_percent(calibration["max_confident_error_rate"]),
+            "drawn_unsure_share": _percent(unsure_share),
+            "drawn_unsure_digits": _thousands(round(unsure_share * drawn["count"])),
+            "drawn_confident_accuracy": _or_missing(calibration["test_confident_accuracy"], _percent),
             "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],

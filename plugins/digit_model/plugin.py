@@ -176,8 +176,7 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
                     tutorial_data_bytes=data_bytes(self.tutorial_data) if self.tutorial_data else 0,
                     model_files=[self.artefacts.path(name) for name in self.artefacts.files],
                     tutorial_data_files=[self.tutorial_data.path(n) for n in self.tutorial_data.files] if self.tutorial_data else (),
-                    # Models built before calibration have no such section: no "not sure" state.
-                    unsure_below=(metrics.get("calibration") or {}).get("unsure_below"),
+                    unsure_below=metrics["calibration"]["unsure_below"],
                 ),
             )
         )
