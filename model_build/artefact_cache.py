@@ -190,12 +190,18 @@ class ArtefactCache:
 
     def latest(self) -> CacheEntry | None:
         """The most recently published entry that still verifies, if any; unusable ones are skipped."""
+        return next(self.entries(), None)
+
+    def entries(self) -> Iterator[CacheEntry]:
+        """Every entry that verifies, the most recently published first; unusable ones are skipped.
+
+        Lazy: each entry's files are hashed only when the caller asks for it.
+        """
         for directory in sorted(self._entry_dirs(), key=lambda d: _mtime(d / MANIFEST_NAME), reverse=True):
             try:
-                return self._verified(directory, directory.name)
+                yield self._verified(directory, directory.name)
             except _Unusable as unusable:
                 log.debug("Skipping unusable cache entry %s (%s).", directory, unusable)
-        return None
 
     def _entry_dirs(self) -> list[Path]:
         """Published entries only: other things may share the root (the CLI keeps `data/` there)."""

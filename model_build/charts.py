@@ -11,16 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-LABELS = {
-    "en": {
-        "epoch": "epoch", "loss": "loss", "accuracy": "training accuracy", "true": "true digit",
-        "predicted": "predicted digit", "curve_title": "Training curve", "matrix_title": "Confusion matrix (test set)",
-    },
-    "zh": {
-        "epoch": "訓練輪數（epoch）", "loss": "損失", "accuracy": "訓練準確度", "true": "實際數字",
-        "predicted": "模型預測", "curve_title": "訓練曲線", "matrix_title": "混淆矩陣（測試集）",
-    },
-}
+#: The keys of the `labels` every chart takes: its words, in the site's language (the plugin
+#: reads them from its translation table's `charts.` keys; this package holds no site text).
+LABEL_KEYS = ("epoch", "loss", "accuracy", "true", "predicted", "curve_title", "matrix_title")
 
 _TEXT = "#8a8a8a"
 _LOSS = "#e4572e"
@@ -28,14 +21,8 @@ _ACCURACY = "#2e86ab"
 _FONT = "font-family='system-ui, -apple-system, \"Segoe UI\", \"Noto Sans TC\", sans-serif'"
 
 
-def labels_for(language: str | None) -> Mapping[str, str]:
-    """Chinese labels for zh-* languages, English otherwise."""
-    return LABELS["zh"] if (language or "").lower().startswith("zh") else LABELS["en"]
-
-
-def training_curve_svg(history: Sequence[Mapping[str, float]], language: str | None = None) -> str:
-    """Loss (left axis) and training accuracy (right axis) per epoch."""
-    words = labels_for(language)
+def training_curve_svg(history: Sequence[Mapping[str, float]], labels: Mapping[str, str]) -> str:
+    """Loss (left axis) and training accuracy (right axis) per epoch; `labels` as in LABEL_KEYS."""
     width, height = 560, 300
     left, right, top, bottom = 56, 56, 36, 48
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -56,7 +43,7 @@ def training_curve_svg(history: Sequence[Mapping[str, float]], language: str | N
     def y_acc(value: float) -> float:
         return top + plot_h * (1 - (value - acc_floor) / (1 - acc_floor))
 
-    parts = [_svg_open(width, height, words["curve_title"])]
+    parts = [_svg_open(width, height, labels["curve_title"])]
     parts.append(f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' stroke='{_TEXT}' stroke-opacity='0.4'/>")
     for epoch in epochs:
         parts.append(_text(x(epoch), top + plot_h + 18, str(epoch), "middle"))
@@ -64,9 +51,9 @@ def training_curve_svg(history: Sequence[Mapping[str, float]], language: str | N
         parts.append(_text(left - 6, y_loss(max_loss * fraction) + 4, f"{max_loss * fraction:.2f}", "end", _LOSS))
         value = acc_floor + (1 - acc_floor) * fraction
         parts.append(_text(left + plot_w + 6, y_acc(value) + 4, f"{value:.0%}", "start", _ACCURACY))
-    parts.append(_text(left + plot_w / 2, height - 8, words["epoch"], "middle"))
-    parts.append(_text(left, top - 12, words["loss"], "start", _LOSS))
-    parts.append(_text(left + plot_w, top - 12, words["accuracy"], "end", _ACCURACY))
+    parts.append(_text(left + plot_w / 2, height - 8, labels["epoch"], "middle"))
+    parts.append(_text(left, top - 12, labels["loss"], "start", _LOSS))
+    parts.append(_text(left + plot_w, top - 12, labels["accuracy"], "end", _ACCURACY))
     for values, scale, colour in ((losses, y_loss, _LOSS), (accuracies, y_acc, _ACCURACY)):
         points = " ".join(f"{x(e):.1f},{scale(v):.1f}" for e, v in zip(epochs, values))
         parts.append(f"<polyline points='{points}' fill='none' stroke='{colour}' stroke-width='2.5'/>")
@@ -75,16 +62,16 @@ def training_curve_svg(history: Sequence[Mapping[str, float]], language: str | N
     return "".join(parts)
 
 
-def confusion_matrix_svg(matrix: Sequence[Sequence[int]], language: str | None = None) -> str:
-    """A 10×10 grid of counts: correct answers on the diagonal, mistakes shaded by frequency."""
-    words = labels_for(language)
+def confusion_matrix_svg(matrix: Sequence[Sequence[int]], labels: Mapping[str, str]) -> str:
+    """A 10×10 grid of counts: correct answers on the diagonal, mistakes shaded by frequency;
+    `labels` as in LABEL_KEYS."""
     cell, left, top = 40, 64, 56
     size = cell * len(matrix)
     width, height = left + size + 16, top + size + 16
     worst_mistake = max((c for t, row in enumerate(matrix) for p, c in enumerate(row) if t != p), default=0) or 1
-    parts = [_svg_open(width, height, words["matrix_title"])]
-    parts.append(_text(left + size / 2, 16, words["predicted"], "middle"))
-    parts.append(f"<text transform='translate(16 {top + size / 2}) rotate(-90)' text-anchor='middle' fill='{_TEXT}' font-size='13' {_FONT}>{escape(words['true'])}</text>")
+    parts = [_svg_open(width, height, labels["matrix_title"])]
+    parts.append(_text(left + size / 2, 16, labels["predicted"], "middle"))
+    parts.append(f"<text transform='translate(16 {top + size / 2}) rotate(-90)' text-anchor='middle' fill='{_TEXT}' font-size='13' {_FONT}>{escape(labels['true'])}</text>")
     for index in range(len(matrix)):
         parts.append(_text(left + index * cell + cell / 2, top - 10, str(index), "middle"))
         parts.append(_text(left - 10, top + index * cell + cell / 2 + 4, str(index), "end"))

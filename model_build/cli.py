@@ -1,4 +1,4 @@
-"""`python -m model_build`: build, check or inspect the model without MkDocs."""
+"""`python -m model_build`: build, check or inspect a recipe's artefacts without MkDocs."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from .errors import ModelBuildError, StaleArtefactsError
-from .mnist import BrowserDataConfig, BrowserDataRecipe, MnistConfig, MnistRecipe
-from .pipeline import DEFAULT_CACHE_DIR, TRAIN_POLICIES, check_freshness, ensure_fresh, summarize
+from .pipeline import TRAIN_POLICIES, Recipe, check_freshness, ensure_fresh
 from .recipe_file import read_mapping_file
+from .recipes import DEFAULT_RECIPE, RECIPES, recipe_class
 
 log = logging.getLogger("model_build")
 #: How long a child whose parent ended may take to stop cleanly before it exits hard.
@@ -34,13 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def recipe_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="artefact cache (default: %(default)s)")
+        command.add_argument("--recipe-name", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
+                             help="which recipe (default: %(default)s)")
+        command.add_argument("--cache-dir", type=Path, help="artefact cache (default: the recipe's own)")
         command.add_argument("--recipe", type=Path, help="YAML or JSON file of recipe overrides")
         command.add_argument(
             "--set", action="append", default=[], metavar="KEY=VALUE",
             help="override one recipe key; VALUE is read as JSON (e.g. --set epochs=1 --set train_subset=500)",
         )
-        command.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
+        command.add_argument("--data", type=Path, help="where the recipe reads its data (default: its own search)")
 
     build = commands.add_parser("build", help="make the artefacts fresh, training only if stale")
     recipe_options(build)
@@ -50,16 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="say whether the artefacts are fresh (exit 0) or stale (exit 1)")
     recipe_options(check)
 
+    fingerprint = commands.add_parser(
+        "fingerprint", help="print the recipe's cache key (its full fingerprint) without importing TensorFlow")
+    recipe_options(fingerprint)
+
+    _add_mnist_commands(commands)
+    return parser
+
+
+def _add_mnist_commands(commands: argparse._SubParsersAction) -> None:
+    """Tools of the MNIST recipes: the tutorial's training set, the drawn-digit benchmark, the data."""
+    from .mnist.browser_data import BrowserDataConfig
+
     browser = commands.add_parser("browser-data", help="make the tutorial's browser training set fresh (sprite PNG + labels)")
-    browser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="plugin cache (default: %(default)s)")
+    browser.add_argument("--cache-dir", type=Path,
+                         help="plugin cache; the entries go to its browser-data/ folder (default: the digits recipe's)")
     browser.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
     browser.add_argument("--train-images", type=int, default=BrowserDataConfig.train_images, help="default: %(default)s")
     browser.add_argument("--test-images", type=int, default=BrowserDataConfig.test_images, help="default: %(default)s")
 
     drawn = commands.add_parser("drawn-digits", help="generate the drawn-digit benchmark; write one contact sheet (PNG) per style")
     drawn.add_argument("--out", type=Path, required=True, help="folder for the contact sheets, <style>.png")
-    drawn.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR,
-                       help="cache (default: %(default)s); decoded MNIST and the benchmark's arrays go to its data/ folder")
+    drawn.add_argument("--cache-dir", type=Path,
+                       help="cache (default: the digits recipe's); decoded MNIST and the benchmark's arrays go to its data/ folder")
     drawn.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
     drawn.add_argument("--seed", type=int, help="benchmark seed (default: the one the project reports)")
     drawn.add_argument("--habits-per-digit", type=int, help="habit samples per digit (default: full size)")
@@ -68,10 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="load MNIST and print what was found")
     data.add_argument("--data", type=Path, help="MNIST as IDX directory or mnist.npz (default: search)")
     data.add_argument("--cache-dir", type=Path, help="decoded-array cache (default: ~/.cache/model_build)")
-    return parser
 
 
-def _recipe(args: argparse.Namespace) -> MnistRecipe:
+def _recipe(args: argparse.Namespace) -> Recipe:
+    """The recipe --recipe-name names, with the overrides of --recipe and then --set."""
     overrides: dict = dict(read_mapping_file(args.recipe)) if args.recipe else {}
     for item in args.set:
         key, separator, raw = item.partition("=")
@@ -81,11 +96,13 @@ def _recipe(args: argparse.Namespace) -> MnistRecipe:
             overrides[key] = json.loads(raw)
         except json.JSONDecodeError:
             overrides[key] = raw  # a bare word such as uint8
-    config = MnistConfig.from_mapping(overrides)
+    recipe_type = recipe_class(args.recipe_name)
+    cache_dir = args.cache_dir or recipe_type.default_cache_dir
+    recipe = recipe_type.from_options(overrides, data_path=args.data, data_cache_dir=cache_dir / "data")
     if not args.as_child:  # a parent that starts us has said so already
-        for warning in config.warnings():
+        for warning in recipe.warnings():
             log.warning("%s", warning)
-    return MnistRecipe(config, data_path=args.data, data_cache_dir=args.cache_dir / "data")
+    return recipe
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -155,13 +172,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """The chosen command; its exit status."""
     if args.command == "build":
-        artefacts = ensure_fresh(_recipe(args), args.cache_dir, train=args.train, logger=log)
+        recipe = _recipe(args)
+        artefacts = ensure_fresh(recipe, args.cache_dir, train=args.train, logger=log)
         if args.json:
             print(json.dumps({"directory": str(artefacts.directory), "built": artefacts.built,
                               "fingerprint": artefacts.fingerprint, "metrics": artefacts.metrics()}, indent=1))
         else:
             state = "built" if artefacts.built else "fresh"
-            log.info("%s: %s", state, summarize(artefacts))
+            log.info("%s: %s", state, recipe.summarize(artefacts))
             log.info("artefacts in %s", artefacts.directory)
         return 0
     if args.command == "check":
@@ -169,19 +187,43 @@ def _run(args: argparse.Namespace) -> int:
         freshness = check_freshness(_recipe(args), args.cache_dir)
         elapsed = time.perf_counter() - started
         if freshness.fresh:
-            print(f"fresh {freshness.fingerprint} ({elapsed * 1000:.0f} ms) {freshness.entry.directory}")
+            print(f"fresh {freshness.entry.fingerprint} ({elapsed * 1000:.0f} ms) {freshness.entry.directory}")
+            if freshness.stand_in is not None:
+                log.info("it stands in for %s, whose inputs this machine cannot all see: %s",
+                         freshness.fingerprint[:12], freshness.stand_in)
             return 0
         print(f"stale {freshness.fingerprint} ({elapsed * 1000:.0f} ms): {'; '.join(freshness.reasons)}")
+        for why in freshness.inputs.unavailable.values():
+            log.warning("cannot build here: %s", why)
         return 1
+    if args.command == "fingerprint":
+        inputs = _recipe(args).fingerprint_inputs()
+        if inputs.unavailable:
+            log.warning("this key covers placeholders for what is not available here (%s), so it will not match "
+                        "the key of a machine that has them. %s", " and ".join(inputs.unavailable),
+                        " ".join(inputs.unavailable.values()))
+        print(inputs.digest())
+        return 0
+    return _run_mnist_command(args)
+
+
+def _model_cache(args: argparse.Namespace) -> Path:
+    """--cache-dir, else the digits model's cache folder: the plugin's too, so that a later site
+    build finds fresh what these commands made."""
+    return args.cache_dir or recipe_class("digits").default_cache_dir
+
+
+def _run_mnist_command(args: argparse.Namespace) -> int:
+    """The commands of `_add_mnist_commands`."""
     if args.command == "browser-data":
         from .mnist.browser_data import CACHE_SUBDIR
 
-        # The same cache folder the plugin uses, so a later site build finds the entry fresh.
-        recipe = BrowserDataRecipe(
-            BrowserDataConfig(train_images=args.train_images, test_images=args.test_images),
-            data_path=args.data, data_cache_dir=args.cache_dir / "data",
+        model_cache = _model_cache(args)
+        recipe = recipe_class("browser-data").from_options(
+            {"train_images": args.train_images, "test_images": args.test_images},
+            data_path=args.data, data_cache_dir=model_cache / "data",
         )
-        artefacts = ensure_fresh(recipe, args.cache_dir / CACHE_SUBDIR, logger=log)
+        artefacts = ensure_fresh(recipe, model_cache / CACHE_SUBDIR, logger=log)
         sizes = {name: artefacts.path(name).stat().st_size for name in artefacts.files}
         state = "built" if artefacts.built else "fresh"
         print(f"{state}: {', '.join(f'{name} {size:,}' for name, size in sizes.items())} bytes; "
@@ -191,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
         from .mnist.drawn.contact_sheets import write_benchmark_sheets
 
         sizes = {key: value for key in ("habits_per_digit", "redrawn_per_digit") if (value := getattr(args, key)) is not None}
-        sheets = write_benchmark_sheets(args.out, args.seed, args.data, args.cache_dir / "data", **sizes)
+        sheets = write_benchmark_sheets(args.out, args.seed, args.data, _model_cache(args) / "data", **sizes)
         print(f"{len(sheets)} contact sheets (one per style) in {args.out}")
         return 0
     if args.command == "data":

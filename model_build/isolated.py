@@ -19,19 +19,22 @@ import threading
 from pathlib import Path
 
 from .errors import ModelBuildError
-from .mnist.recipe import MnistRecipe
-from .pipeline import Artefacts, TrainPolicy, artefacts_from_entry, check_freshness, recipe_cache, stale_error
+from .pipeline import Artefacts, Recipe, TrainPolicy, artefacts_from_entry, check_freshness, recipe_cache, without_building
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
-def build_in_subprocess(recipe: MnistRecipe, cache_dir: Path, *, train: TrainPolicy = "auto",
+def build_in_subprocess(recipe: Recipe, cache_dir: Path, *, train: TrainPolicy = "auto",
                         logger: logging.Logger) -> Artefacts:
-    """`python -m model_build build` for `recipe`; its log lines go to `logger`."""
+    """`python -m model_build build` for `recipe`; its log lines go to `logger`.
+
+    The child finds the recipe's class by name and gets its settings as a recipe file, so it
+    builds the very recipe this process checked, with the code on disk.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(recipe.config.to_dict(), handle)
         recipe_file = handle.name
-    command = [sys.executable, "-m", "model_build", "--as-child", "build", "--json",
+    command = [sys.executable, "-m", "model_build", "--as-child", "build", "--json", "--recipe-name", recipe.name,
                "--cache-dir", str(cache_dir), "--train", train, "--recipe", recipe_file]
     if recipe.data_path is not None:
         command += ["--data", str(recipe.data_path)]
@@ -45,7 +48,7 @@ def build_in_subprocess(recipe: MnistRecipe, cache_dir: Path, *, train: TrainPol
     entry = recipe_cache(recipe, cache_dir).lookup(result["fingerprint"])
     if entry is None:
         raise ModelBuildError(f"the build reported {result['fingerprint'][:12]}, but no valid entry is in {cache_dir}")
-    return artefacts_from_entry(entry, built=result["built"])
+    return artefacts_from_entry(recipe, entry, built=result["built"])
 
 
 def run_child(command: list[str], logger: logging.Logger) -> str:
@@ -126,16 +129,14 @@ def _describe_exit(code: int, last_line: str) -> str:
     return f"the model build process {how}" + (f"; its last output: {last_line}" if last_line else "") + "."
 
 
-def ensure_fresh_isolated(recipe: MnistRecipe, cache_dir: Path, *, train: TrainPolicy, logger: logging.Logger) -> Artefacts:
+def ensure_fresh_isolated(recipe: Recipe, cache_dir: Path, *, train: TrainPolicy, logger: logging.Logger) -> Artefacts:
     """`ensure_fresh`, with the freshness check in this process and any build in a child.
 
     The check is the common case and costs milliseconds; only a stale (or forced) build pays
-    for a new interpreter and TensorFlow.
+    for a new interpreter and TensorFlow. A build that is due but cannot happen here raises
+    before any child starts (CannotBuildError, or StaleArtefactsError for `train="never"`).
     """
-    if train != "always":
-        freshness = check_freshness(recipe, cache_dir)
-        if freshness.fresh:
-            return artefacts_from_entry(freshness.entry, built=False)
-        if train == "never":
-            raise stale_error(recipe.name, freshness.reasons)
+    ready = without_building(recipe, check_freshness(recipe, cache_dir), train, logger)
+    if ready is not None:
+        return ready
     return build_in_subprocess(recipe, cache_dir, train=train, logger=logger)

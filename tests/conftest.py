@@ -4,11 +4,13 @@ server, and tiny MkDocs sites built with the plugin."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 import logging
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,7 +136,6 @@ def write_site(directory: Path, plugin_options: dict | None = None, pages: dict[
     options = {
         "recipe": dict(TINY_RECIPE),
         "cache_dir": str(cache_dir or directory / "cache"),
-        "node_modules": str(ROOT / "node_modules"),
         **(plugin_options or {}),
     }
     config = {
@@ -192,3 +193,47 @@ def capture_mkdocs_log():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@pytest.fixture
+def model_copy(tiny_artefacts, tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the tiny model's entry, as a restored CI cache holds it: (cache root, the entry's directory)."""
+    root = tmp_path / "cache"
+    entry = root / tiny_artefacts.fingerprint
+    shutil.copytree(tiny_artefacts.directory, entry)
+    return root, entry
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A copy of the checkout as git sees it (tracked and new files, nothing ignored: no
+    node_modules, no bundled TF.js, no .venv) and the wheel pip built from it."""
+
+    checkout: Path
+    wheel: Path
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="session")
+def snapshot_wheel(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """`pip wheel .` of a fresh copy of the checkout, as a release would build it: in pip's
+    isolated build environment, with TF.js fetched by `npm ci` from the lock file (npm's cache)."""
+    checkout = tmp_path_factory.mktemp("snapshot") / "mkdocs-digit-model"
+    for name in _git("ls-files", "--cached", "--others", "--exclude-standard", cwd=ROOT).splitlines():
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    _git("init", "-q", cwd=checkout)
+    _git("add", "-A", cwd=checkout)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot", cwd=checkout)
+    out = checkout.parent / "dist"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "--disable-pip-version-check", "-w", str(out)],
+        cwd=checkout, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    (wheel,) = out.glob("*.whl")
+    return Snapshot(checkout, wheel)

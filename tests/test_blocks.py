@@ -20,12 +20,12 @@ from digit_model.blocks import (
     parse_confusion_options,
     parse_recognizer_options,
 )
-from model_build.mnist.test_sample import FIRST_DIGITS, TestSample, write_test_sample
+from model_build.mnist.sample_digits import FIRST_DIGITS, SampleDigits, write_sample_digits
 from model_build.png import decode_greyscale_png
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> TestSample:
+def sample(tmp_path_factory) -> SampleDigits:
     """A synthetic test sample: 300 'digits' (row r has value r % 256 at pixel r % 784), every
     third one misclassified."""
     directory = tmp_path_factory.mktemp("sample")
@@ -36,8 +36,8 @@ def sample(tmp_path_factory) -> TestSample:
     predicted = np.where(np.arange(count) % 3 == 0, (labels + 1) % 10, labels)
     probabilities = np.full((count, 10), 0.01, np.float32)
     probabilities[np.arange(count), predicted] = 0.91
-    write_test_sample(directory, images, labels, probabilities)
-    return TestSample.load(directory)
+    write_sample_digits(directory, images, labels, probabilities)
+    return SampleDigits.load(directory)
 
 
 def test_the_sample_holds_the_first_digits_and_every_mistake(sample) -> None:
@@ -152,6 +152,13 @@ def test_the_confusion_block_is_the_real_matrix_with_buttons_for_mistakes(sample
     assert 'class="digit-recognizer dc-recognizer" data-panels="canvas probabilities saliency"' in html
 
 
+def test_the_renderer_speaks_the_language_the_build_sets(sample) -> None:
+    renderer = BlockRenderer(sample=sample)  # as the plugin creates it, before it reads the site's config
+    assert "It needs JavaScript" in renderer.render_recognizer(RecognizerOptions())
+    renderer.language = "zh"  # any Chinese site reads the Traditional Chinese table
+    assert "它需要 JavaScript" in renderer.render_recognizer(RecognizerOptions())
+
+
 def test_the_renderer_survives_a_deep_copy_of_the_markdown_config(sample) -> None:
     import copy
 
@@ -163,9 +170,9 @@ def test_the_renderer_survives_a_deep_copy_of_the_markdown_config(sample) -> Non
 def test_the_sample_reader_rejects_a_mismatched_png(sample, tmp_path) -> None:
     directory = tmp_path / "broken"
     directory.mkdir()
-    write_test_sample(directory, np.zeros((3, 28, 28), np.uint8), np.arange(3), np.eye(3, 10, dtype=np.float32))
+    write_sample_digits(directory, np.zeros((3, 28, 28), np.uint8), np.arange(3), np.eye(3, 10, dtype=np.float32))
     description = json.loads((directory / "test-sample.json").read_text())
     description["indices"].append(99)
     (directory / "test-sample.json").write_text(json.dumps(description))
     with pytest.raises(ValueError, match="expected 784×4"):
-        TestSample.load(directory)
+        SampleDigits.load(directory)

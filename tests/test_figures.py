@@ -112,6 +112,11 @@ def test_styles_are_named_in_the_pages_language(language, table, worst) -> None:
     assert (text["drawn_worst_style"], text["drawn_worst_style_accuracy"]) == (worst, "90.00%")
 
 
+def test_a_site_without_a_language_gets_english_tables() -> None:
+    assert figures(METRICS, None)["drawn_confused_table"] == (
+        "| true → predicted | drawn digits |\n|---|---:|\n| 4 → 9 | 3 |\n| 1 → 7 | 2 |")
+
+
 def test_a_style_without_a_label_keeps_its_name() -> None:
     metrics = copy.deepcopy(METRICS)
     metrics["drawn"]["test"]["per_style"]["4-hooked"] = {"digit": 4, "count": 10, "accuracy": 0.5}

@@ -1,31 +1,36 @@
-"""Building a wheel from a checkout leaves the checkout as it was."""
+"""The wheel carries everything a site needs (TF.js included), and building it leaves the
+checkout as it was."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
+import base64
+import hashlib
+import json
+import zipfile
 
-from .conftest import ROOT
-
-
-def _git(*args: str, cwd) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+from .conftest import ROOT, Snapshot, _git
 
 
-def test_pip_wheel_leaves_no_untracked_files(tmp_path) -> None:
-    checkout = tmp_path / "checkout"
-    for name in _git("ls-files", "--cached", "--others", "--exclude-standard", cwd=ROOT).splitlines():
-        if (ROOT / name).is_file():
-            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, checkout / name)
-    _git("init", "-q", cwd=checkout)
-    _git("add", "-A", cwd=checkout)
-    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot", cwd=checkout)
-    completed = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "out")],
-        cwd=checkout, capture_output=True, text=True,
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert list((tmp_path / "out").glob("*.whl"))
-    assert _git("status", "--porcelain", "--untracked-files=all", cwd=checkout) == ""
+def test_building_the_wheel_leaves_no_untracked_files(snapshot_wheel: Snapshot) -> None:
+    assert _git("status", "--porcelain", "--untracked-files=all", cwd=snapshot_wheel.checkout) == ""
+
+
+def test_the_wheel_carries_the_pinned_tfjs_files_and_our_assets(snapshot_wheel: Snapshot) -> None:
+    spec = json.loads((ROOT / "plugins/digit_model/tfjs_files.json").read_text())
+    with zipfile.ZipFile(snapshot_wheel.wheel) as wheel:
+        names = set(wheel.namelist())
+        for file in spec["files"]:
+            data = wheel.read(f"digit_model/tfjs/{file['path'].rsplit('/', 1)[-1]}")
+            assert "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode() == file["integrity"]
+        metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    for asset in (ROOT / "plugins/digit_model/assets").rglob("*"):
+        if asset.is_file():
+            assert f"digit_model/{asset.relative_to(ROOT / 'plugins/digit_model').as_posix()}" in names
+    assert "digit_model/tfjs_files.json" in names and "model_build/tfjs/writer.py" in names
+    assert not [name for name in names if name.startswith(("tests/", "node_modules/", "docs/"))]
+    # A library's dependencies: ranges, TensorFlow only with the training extra, no test tools.
+    requires = [line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    plain = [line for line in requires if "extra ==" not in line]
+    assert not [line for line in plain if "==" in line], plain
+    assert not [line for line in plain if line.lower().startswith(("tensorflow", "keras", "pytest", "playwright", "mkdocs-material"))]
+    assert any(line.startswith("tensorflow-cpu") and 'extra == "train"' in line for line in requires)

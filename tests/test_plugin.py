@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
+from mkdocs.exceptions import PluginError
 
 from model_build import MnistConfig, MnistRecipe, check_freshness
 from model_build.artefact_cache import ArtefactCache
 from digit_model import runtime
-from digit_model.figures import STYLE_LABELS
+from digit_model.translations import translation_module, translations_for
 
 from .conftest import ROOT, TINY_RECIPE, build_fails, build_site, capture_mkdocs_log, write_site
 
@@ -46,8 +48,11 @@ def test_generated_files_are_in_the_site_with_the_right_bytes(built_once) -> Non
         assert (model_dir / name).read_bytes() == (entry / name).read_bytes()
     assert (model_dir / "training-curve.svg").read_text().startswith("<svg")
     assert "混淆矩陣" in (model_dir / "confusion-matrix.svg").read_text()
+    assert (site / "assets/digit-model/js/translations.js").read_text(encoding="utf-8") == translation_module("zh-TW")
     tfjs = site / "assets" / "digit-model" / "tfjs" / "tf.es2017.min.js"
+    # Served from the copy bundled in the package (no `node_modules` setting), byte for byte the npm file.
     assert tfjs.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.es2017.min.js").read_bytes()
+    assert tfjs.read_bytes() == (runtime.BUNDLED_DIR / "tf.es2017.min.js").read_bytes()
     assert not (directory / "docs" / "assets").exists()  # nothing written into docs/
 
 
@@ -71,7 +76,7 @@ def test_drawn_benchmark_placeholders_show_the_test_parts_figures(built_once) ->
     html = (site / "index.html").read_text(encoding="utf-8").replace(' style="text-align: right;"', "")
     test = json.loads((site / "assets/models/digits/metrics.json").read_text())["drawn"]["test"]
     styles = test["per_style"]
-    label = {name: STYLE_LABELS["zh"].get(name, name) for name in styles}  # a zh-TW site
+    label = {name: translations_for("zh-TW").text(f"styles.{name}") for name in styles}  # a zh-TW site
     worst = min(styles, key=lambda name: styles[name]["accuracy"])
     errors = test["count"] - sum(test["confusion"][d][d] for d in range(10))
     assert (
@@ -194,6 +199,40 @@ def test_cdn_mode_uses_the_pinned_url_and_its_integrity(built_once, tmp_path) ->
     assert not (site / "assets/digit-model/tfjs/tf.es2017.min.js").exists()
     config = (site / "assets/digit-model/js/site-config.js").read_text()
     assert f'tfjsSrc = "{runtime.CDN_URL}"' in config and runtime.CDN_INTEGRITY in config
+    # The same backends as local: the WASM fallback comes from the same pinned CDN release, with its SRI.
+    wasm_script = ROOT / "node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.es2017.min.js"
+    wasm_dir = "https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@4.22.0/dist/"
+    assert f'wasmSrc = "{wasm_dir}tf-backend-wasm.es2017.min.js"' in config and f'wasmDir = "{wasm_dir}"' in config
+    assert f'wasmIntegrity = "{runtime.integrity_of(wasm_script)}"' in config
+    assert not (site / "assets/digit-model/tfjs").exists()
+
+
+def test_every_pinned_file_matches_the_npm_package(tmp_path) -> None:
+    """tfjs_files.json (sizes and SRI, read by the wheel build, the bundled check and the CDN mode)
+    describes the bytes npm installs from package-lock.json."""
+    for file in runtime.RUNTIME_FILES:
+        installed = ROOT / "node_modules" / file.package / file.path
+        assert installed.stat().st_size == file.bytes, file.path
+        assert runtime.integrity_of(installed) == file.integrity, file.path
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for package in runtime.PACKAGES:
+        assert lock["packages"][f"node_modules/{package}"]["version"] == runtime.TFJS_VERSION
+
+
+def test_damaged_bundled_runtime_says_how_to_repair_it(tmp_path) -> None:
+    import shutil
+
+    bundled = tmp_path / "tfjs"
+    shutil.copytree(runtime.BUNDLED_DIR, bundled)
+    (bundled / "tfjs-backend-wasm.wasm").write_bytes(b"\0")
+    (bundled / "tf.es2017.min.js").unlink()
+    with pytest.raises(PluginError) as caught:
+        runtime.resolve_runtime("local", None, "assets/digit-model/", bundled=bundled)
+    message = str(caught.value)
+    assert f"incomplete in {bundled} (tf.es2017.min.js is missing; tfjs-backend-wasm.wasm differs from the pinned file)" in message
+    # This test environment installs the checkout in editable mode: the repair is the bundling script.
+    assert f"Run `{sys.executable} {ROOT / 'tools' / 'bundle_runtime.py'}`" in message
+    assert "set `tfjs: cdn`" in message and "set `node_modules:`" in message
 
 
 def test_disabled_plugin_does_nothing(tmp_path) -> None:

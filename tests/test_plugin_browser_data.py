@@ -50,7 +50,7 @@ def test_data_files_land_in_the_site_from_their_own_cache_folder(built_twice) ->
 def test_second_build_finds_the_data_fresh(built_twice) -> None:
     _, _, _, second_log = built_twice
     assert "browser training data fresh:" in second_log
-    assert "Building mnist-browser-data" not in second_log
+    assert "Building browser-data" not in second_log
 
 
 def test_site_config_tells_the_page_where_the_data_is_and_how_big(built_twice) -> None:

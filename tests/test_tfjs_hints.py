@@ -32,7 +32,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_site(directory: Path, cache_dir: Path, node_modules: Path | None = None) -> Path:
-    """A tiny site; without `node_modules` the plugin's default (next to mkdocs.yml) applies."""
+    """A tiny site that takes TF.js from `node_modules` (the override of the bundled copy)."""
     options = {"recipe": dict(TINY_RECIPE), "cache_dir": str(cache_dir), "tutorial_train_images": 100, "tutorial_test_images": 100}
     if node_modules is not None:
         options["node_modules"] = str(node_modules)
@@ -92,7 +92,7 @@ def fake_package(node_modules: Path, package: str, version: str) -> None:
 
 
 def test_missing_tfjs_hint_installs_it_next_to_mkdocs_yml(tmp_path, cache_dir) -> None:
-    config_file = write_site(tmp_path, cache_dir)  # default `node_modules`: next to mkdocs.yml
+    config_file = write_site(tmp_path, cache_dir, Path("node_modules"))  # relative: next to mkdocs.yml
     message = build_error(config_file)
     assert f"TF.js is not installed in {tmp_path / 'node_modules'}" in message
     assert (

@@ -23,14 +23,17 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import RecipeError
-from ..fingerprint import FingerprintInputs, digest_of_files, distribution_versions
-from .data_sources import resolve_source
+from ..fingerprint import FingerprintInputs, digest_of_files, distribution_versions, not_installed
+from .data_sources import data_fingerprint
+from .recipe import MnistRecipe
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ..pipeline import Artefacts
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 IMAGES_PNG = "mnist-images.png"
@@ -151,16 +154,38 @@ class BrowserDataRecipe:
     data_path: Path | None = None
     #: Where decoded MNIST arrays are cached; None = ~/.cache/model_build.
     data_cache_dir: Path | None = None
-    name: str = "mnist-browser-data"
+
+    name: ClassVar[str] = "browser-data"
+    #: Inside the model's cache folder (where the plugin keeps it too), apart from the model's entries.
+    default_cache_dir: ClassVar[Path] = MnistRecipe.default_cache_dir / CACHE_SUBDIR
+    #: Its counts and byte sizes are what this build measures.
+    metrics_file: ClassVar[str] = DESCRIPTION_JSON
+
+    @classmethod
+    def from_options(
+        cls, overrides: Mapping[str, Any] | None = None, *, data_path: Path | None = None,
+        data_cache_dir: Path | None = None,
+    ) -> BrowserDataRecipe:
+        return cls(BrowserDataConfig.from_mapping(overrides), data_path=data_path, data_cache_dir=data_cache_dir)
+
+    def warnings(self) -> list[str]:
+        return []  # every valid size is a sensible one; the build warns if the files get heavy
 
     def fingerprint_inputs(self) -> FingerprintInputs:
+        """Without MNIST here the data is unavailable; without NumPy, the libraries are."""
         code_files = [Path(__file__).resolve(), PACKAGE_ROOT / "png.py"]
+        data, no_data = data_fingerprint(self.data_path)
+        # NumPy's sampling and zlib's compression decide the exact bytes.
+        libraries = {**distribution_versions(["numpy"]), "zlib": zlib.ZLIB_RUNTIME_VERSION}
+        unavailable = {"data": no_data} if no_data else {}
+        if not_installed(libraries):
+            unavailable["libraries"] = "NumPy is not installed; install NumPy to make the tutorial's training set."
         return FingerprintInputs(
             recipe={**self.config.to_dict(), "format_version": FORMAT_VERSION},
             code=digest_of_files(code_files, PACKAGE_ROOT),
-            data=resolve_source(self.data_path).digest(),
-            # NumPy's sampling and zlib's compression decide the exact bytes.
-            libraries={**distribution_versions(["numpy"]), "zlib": zlib.ZLIB_RUNTIME_VERSION},
+            data=data,
+            libraries=libraries,
+            unavailable=unavailable,
         )
 
     def build(self, directory: Path, logger: logging.Logger) -> None:
@@ -192,3 +217,10 @@ class BrowserDataRecipe:
         if sum(counts) != labels:
             return f"{DESCRIPTION_JSON} counts {sum(counts):,} digits but {LABELS_BIN} holds {labels:,} labels"
         return None
+
+    def summarize(self, artefacts: Artefacts) -> str:
+        """Digits per part, bytes, fingerprint."""
+        description = artefacts.metrics()
+        return (f"{description['train']['count']:,} train + {description['test']['count']:,} test digits, "
+                f"{total_bytes(artefacts.directory):,} bytes; "
+                f"fingerprint {artefacts.fingerprint[:12]}")

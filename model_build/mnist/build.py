@@ -18,9 +18,10 @@ from .data_sources import resolve_source
 from .drawn.benchmark import BENCHMARK_SEED, load_drawn_benchmark
 from .drawn.scores import CONFIDENT, predict, score
 from .evaluate import evaluate, evaluation_from_predictions, predict_probabilities
-from .recipe import METRICS_JSON, Stopwatch, runtime_versions, write_json
+from .metrics_schema import METRICS_JSON
 from .redrawn_set import RedrawnSet, load_redrawn_training_set
-from .test_sample import write_test_sample
+from .run_record import Stopwatch, runtime_versions, write_json
+from .sample_digits import write_sample_digits
 from .training import train
 
 
@@ -32,7 +33,7 @@ def build_artefacts(
     data_path: Path | None = None,
     data_cache_dir: Path | None = None,
 ) -> None:
-    """Write model.json, the weight shards, metrics.json and the test sample into `directory`."""
+    """Write model.json, the weight shards, metrics.json and the sample digits into `directory`."""
     watch = Stopwatch()
     data = load_mnist(data_path, data_cache_dir)
     test_images, test_labels = data.test_images, data.test_labels
@@ -81,7 +82,7 @@ def build_artefacts(
     load_shipped_weights(result.model, read_layers_model_weights(directory))
     shipped_probabilities = predict_probabilities(result.model, test_images)
     shipped_eval = evaluation_from_predictions(shipped_probabilities.argmax(axis=1), test_labels)
-    sample_size = write_test_sample(directory, test_images, test_labels, shipped_probabilities)
+    sample_size = write_sample_digits(directory, test_images, test_labels, shipped_probabilities)
     watch.lap("shipped_evaluation")
 
     # The same shipped weights on digits drawn as strokes (issue 13).

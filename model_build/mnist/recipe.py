@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
-import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..artefact_cache import is_plain_file_name
-from ..fingerprint import FingerprintInputs, digest_of_files, distribution_versions
+from ..fingerprint import FingerprintInputs, digest_of_files, distribution_versions, not_installed
 from .config import MnistConfig
-from .data_sources import resolve_source
+from .data_sources import data_fingerprint
 from .metrics_schema import METRICS_JSON, metrics_problem
-from .test_sample import SAMPLE_JSON, SAMPLE_PNG
+from .run_record import LIBRARIES
+from .sample_digits import SAMPLE_JSON, SAMPLE_PNG
+
+if TYPE_CHECKING:
+    from ..pipeline import Artefacts
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
-#: charts (drawn from metrics.json at site-build time), the child-process runner and the recipe-file reader, the tutorial's browser training data
-#: (a recipe of its own), and the metrics schema (a check of finished entries: an entry it
-#: refuses is rebuilt anyway).
+#: charts (drawn from metrics.json at site-build time), the child-process runner, the recipe
+#: registry and the recipe-file reader, the tutorial's browser training data (a recipe of its
+#: own), and the metrics schema (a check of finished entries: an entry it refuses is rebuilt anyway).
 _NOT_ARTEFACT_CODE = {
     "cli.py", "__main__.py", "charts.py", "isolated.py", "browser_data.py", "metrics_schema.py",
-    "recipe_file.py",
+    "recipe_file.py", "recipes.py",
 }
-#: Libraries whose versions can change the trained bytes.
-LIBRARIES = ("tensorflow-cpu|tensorflow", "keras", "numpy")
+#: What a missing library is called in a message, and what to install instead, keyed as
+#: `distribution_versions(LIBRARIES)` reports it.
+_INSTALL = {
+    "tensorflow-cpu": ("TensorFlow", "TensorFlow (tensorflow-cpu or tensorflow)"),
+    "keras": ("Keras", "Keras 3"),
+    "numpy": ("NumPy", "NumPy"),
+}
 MODEL_JSON = "model.json"
 #: The files of every entry, besides the weight shards that model.json names.
 FIXED_FILES = (MODEL_JSON, METRICS_JSON, SAMPLE_PNG, SAMPLE_JSON)
@@ -47,14 +55,40 @@ class MnistRecipe:
     data_path: Path | None = None
     #: Where decoded MNIST arrays are cached; None = ~/.cache/model_build.
     data_cache_dir: Path | None = None
-    name: str = "digits"
+
+    name: ClassVar[str] = "digits"
+    #: The plugin's default `cache_dir` too, so that the CLI and the plugin find each other's entries.
+    default_cache_dir: ClassVar[Path] = Path(".cache/plugin/digit-model")
+    metrics_file: ClassVar[str] = METRICS_JSON
+
+    @classmethod
+    def from_options(
+        cls, overrides: Mapping[str, Any] | None = None, *, data_path: Path | None = None,
+        data_cache_dir: Path | None = None,
+    ) -> MnistRecipe:
+        return cls(MnistConfig.from_mapping(overrides), data_path=data_path, data_cache_dir=data_cache_dir)
+
+    def warnings(self) -> list[str]:
+        return self.config.warnings()
 
     def fingerprint_inputs(self) -> FingerprintInputs:
+        """Without MNIST here the data is unavailable; without TensorFlow, Keras or NumPy (read from
+        metadata, nothing imported), the libraries are: training needs all of them."""
+        data, no_data = data_fingerprint(self.data_path)
+        libraries = distribution_versions(LIBRARIES)
+        unavailable = {"data": no_data} if no_data else {}
+        missing = not_installed(libraries)
+        if missing:
+            unavailable["libraries"] = (
+                f"{_listed(_INSTALL[name][0] for name in missing)} {'is' if len(missing) == 1 else 'are'} not "
+                f"installed; to train, install {_listed(_INSTALL[name][1] for name in missing)}."
+            )
         return FingerprintInputs(
             recipe=self.config.to_dict(),
             code=digest_of_files(artefact_code_files(), PACKAGE_ROOT),
-            data=resolve_source(self.data_path).digest(),
-            libraries=distribution_versions(LIBRARIES),
+            data=data,
+            libraries=libraries,
+            unavailable=unavailable,
         )
 
     def build(self, directory: Path, logger: logging.Logger) -> None:
@@ -64,7 +98,7 @@ class MnistRecipe:
         build_artefacts(self.config, directory, logger, data_path=self.data_path, data_cache_dir=self.data_cache_dir)
 
     def required_files(self, directory: Path) -> list[str]:
-        """model.json, metrics.json, the test sample, and every weight shard model.json names."""
+        """model.json, metrics.json, the sample digits, and every weight shard model.json names."""
         try:
             shards = weight_files(directory / MODEL_JSON)
         except (OSError, ValueError, RecursionError):  # `verify` says what is wrong with model.json
@@ -78,6 +112,22 @@ class MnistRecipe:
         except (OSError, ValueError, RecursionError) as error:
             return f"{MODEL_JSON}: {error}"
         return metrics_problem(directory / METRICS_JSON)
+
+    def summarize(self, artefacts: Artefacts) -> str:
+        """Accuracy, bytes, seconds, fingerprint."""
+        metrics = artefacts.metrics()
+        accuracy = metrics["test_accuracy"]
+        return (
+            f"test accuracy {accuracy['float32']:.2%} (float32), {accuracy['shipped']:.2%} as shipped "
+            f"({metrics['weights']['quantization']}, {metrics['weights']['shipped_bytes']:,} bytes); "
+            f"trained in {metrics['seconds']['training']:.0f} s; fingerprint {artefacts.fingerprint[:12]}"
+        )
+
+
+def _listed(items: Iterable[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    *rest, last = items
+    return f"{', '.join(rest)} and {last}" if rest else last
 
 
 def weight_files(model_json: Path) -> list[str]:
@@ -96,26 +146,3 @@ def weight_files(model_json: Path) -> list[str]:
                 raise ValueError(f"weightsManifest names {name!r}, which is not a file of the entry")
             names.append(name)
     return names
-
-
-def write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def runtime_versions() -> dict[str, str]:
-    versions = distribution_versions(LIBRARIES)
-    versions["python"] = platform.python_version()
-    return versions
-
-
-class Stopwatch:
-    """Named phase timings for metrics.json."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._started = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.seconds[name] = round(now - self._started, 2)
-        self._started = now

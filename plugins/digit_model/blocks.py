@@ -20,8 +20,10 @@ from typing import Any
 
 import yaml
 
-from model_build.mnist.test_sample import IMAGE_SIZE, TestSample
+from model_build.mnist.sample_digits import IMAGE_SIZE, SampleDigits
 from model_build.png import greyscale_png
+
+from .translations import Translations, translations_for
 
 RECOGNIZER_FENCE = "digit-recognizer"
 CONFUSION_FENCE = "digit-confusion"
@@ -88,7 +90,7 @@ def _read_options(fence: str, source: str) -> Mapping[str, Any]:
     return value
 
 
-def parse_recognizer_options(source: str, sample: TestSample | None) -> RecognizerOptions:
+def parse_recognizer_options(source: str, sample: SampleDigits | None) -> RecognizerOptions:
     """Validate a ```digit-recognizer body; raises BlockError naming the option and what is allowed."""
     options = _read_options(RECOGNIZER_FENCE, source)
     unknown = sorted(set(map(str, options)) - set(OPTION_HELP))
@@ -121,7 +123,7 @@ def _panels(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _preset(value: Any, sample: TestSample | None) -> MnistPreset | StrokesPreset:
+def _preset(value: Any, sample: SampleDigits | None) -> MnistPreset | StrokesPreset:
     if isinstance(value, str):
         match = PRESET_PATTERN.fullmatch(value.strip())
         if not match:
@@ -189,35 +191,6 @@ def find_blocks(markdown: str) -> list[FoundBlock]:
 
 # --- Rendering --------------------------------------------------------------------------------
 
-_TEXT = {
-    "zh": {
-        "no_js": "這裡是一個即時的手寫數字辨識器：可以自己寫一個數字，看模型怎麼判斷。它需要 JavaScript，請在瀏覽器中啟用後重新整理。",
-        "mnist": "起始的數字是 MNIST 測試集第 {index} 張，標註為 {label}。",
-        "strokes": "起始的筆跡如上圖。",
-        "sample_alt": "MNIST 測試集裡的手寫數字 0 到 9",
-        "digit_alt": "MNIST 測試集第 {index} 張：手寫的 {label}",
-        "strokes_alt": "預設的筆跡",
-        "matrix_caption": "混淆矩陣：列是實際的數字，欄是模型的預測（{total:,} 張測試圖）",
-        "truth": "實際",
-        "predicted": "預測",
-        "cell": "實際 {true}、預測 {predicted}：{count} 張",
-        "confusion_hint": "點一個非對角線的格子，看看真正被認錯的測試圖，再把其中一張放進下面的辨識器。（需要 JavaScript）",
-    },
-    "en": {
-        "no_js": "This is a live handwritten-digit recognizer: write a digit and see what the model makes of it. It needs JavaScript; enable it and reload the page.",
-        "mnist": "It starts from MNIST test digit {index}, labelled {label}.",
-        "strokes": "It starts from the strokes shown above.",
-        "sample_alt": "Handwritten digits 0 to 9 from the MNIST test set",
-        "digit_alt": "MNIST test digit {index}: a handwritten {label}",
-        "strokes_alt": "The preset strokes",
-        "matrix_caption": "Confusion matrix: rows are the true digits, columns the model's predictions ({total:,} test digits)",
-        "truth": "true",
-        "predicted": "predicted",
-        "cell": "true {true}, predicted {predicted}: {count} digits",
-        "confusion_hint": "Click an off-diagonal cell to see the test digits the model really got wrong, then load one into the recognizer below. (Needs JavaScript.)",
-    },
-}
-
 
 def _png_data_uri(pixels: bytes, width: int, height: int) -> str:
     return "data:image/png;base64," + base64.b64encode(greyscale_png(pixels, width, height)).decode("ascii")
@@ -243,7 +216,7 @@ class BlockRenderer:
     """Renders our fences; holds the build's test sample and confusion matrix (set per build)."""
 
     language: str = "en"
-    sample: TestSample | None = None
+    sample: SampleDigits | None = None
     confusion: Sequence[Sequence[int]] = field(default_factory=list)
 
     def __deepcopy__(self, memo: dict) -> BlockRenderer:
@@ -252,8 +225,9 @@ class BlockRenderer:
         return self
 
     @property
-    def words(self) -> Mapping[str, str]:
-        return _TEXT["zh" if self.language.lower().startswith("zh") else "en"]
+    def translations(self) -> Translations:
+        """The words of the site's language (`language` is set once per build)."""
+        return translations_for(self.language)
 
     def fence_format(self, source: str, language: str, class_name: str, options: Mapping, md: Any, **kwargs: Any) -> str:
         """The `format` callable for pymdownx.superfences."""
@@ -270,7 +244,7 @@ class BlockRenderer:
             raise SuperFencesException(str(error)) from error
 
     def render_recognizer(self, options: RecognizerOptions, extra_class: str = "") -> str:
-        words = self.words
+        words = self.translations
         data = {
             "class": f"digit-recognizer {extra_class}".strip(),
             "data-panels": " ".join(options.panels),
@@ -284,15 +258,15 @@ class BlockRenderer:
             data["data-preset-pixels"] = base64.b64encode(digit.pixels).decode("ascii")
             data["data-preset-label"] = str(digit.label)
             picture = self._picture(_png_data_uri(digit.pixels, IMAGE_SIZE, IMAGE_SIZE),
-                                    words["digit_alt"].format(index=preset.index, label=digit.label), square=True)
-            sentence = f'{words["no_js"]} {words["mnist"].format(index=preset.index, label=digit.label)}'
+                                    words.text("blocks.digit_alt", index=preset.index, label=digit.label), square=True)
+            sentence = f'{words.text("blocks.no_js")} {words.text("blocks.mnist", index=preset.index, label=digit.label)}'
         elif isinstance(preset, StrokesPreset):
             data["data-preset-strokes"] = json.dumps([[list(point) for point in stroke] for stroke in preset.strokes], separators=(",", ":"))
-            picture = self._picture(_strokes_svg_data_uri(preset), words["strokes_alt"], square=True)
-            sentence = f'{words["no_js"]} {words["strokes"]}'
+            picture = self._picture(_strokes_svg_data_uri(preset), words.text("blocks.strokes_alt"), square=True)
+            sentence = f'{words.text("blocks.no_js")} {words.text("blocks.strokes")}'
         else:
             picture = self._sample_strip()
-            sentence = words["no_js"]
+            sentence = words.text("blocks.no_js")
         return (
             f"<div{_attributes(data)}><div class=\"digit-recognizer__fallback\">{picture}"
             f"<p>{html.escape(sentence)}</p></div></div>"
@@ -316,11 +290,11 @@ class BlockRenderer:
         rows = b"".join(
             b"".join(first_of_each[label][y * IMAGE_SIZE : (y + 1) * IMAGE_SIZE] for label in range(10)) for y in range(IMAGE_SIZE)
         )
-        return self._picture(_png_data_uri(rows, 10 * IMAGE_SIZE, IMAGE_SIZE), self.words["sample_alt"], square=False)
+        return self._picture(_png_data_uri(rows, 10 * IMAGE_SIZE, IMAGE_SIZE), self.translations.text("blocks.sample_alt"), square=False)
 
     def render_confusion(self) -> str:
         """The real confusion matrix as a table whose mistake cells are buttons, and a live block."""
-        words, matrix = self.words, self.confusion
+        words, matrix = self.translations, self.confusion
         worst = max((count for t, row in enumerate(matrix) for p, count in enumerate(row) if t != p), default=0)
         total = sum(map(sum, matrix))
         head = "".join(f'<th scope="col">{p}</th>' for p in range(10))
@@ -334,20 +308,20 @@ class BlockRenderer:
                     cells.append('<td class="dc-zero">·</td>')
                 else:
                     heat = 1 + min(4, int(5 * count / max(worst, 1)))  # five CSS shades, no inline style (CSP)
-                    label = words["cell"].format(true=t, predicted=p, count=count)
+                    label = words.text("blocks.cell", true=t, predicted=p, count=count)
                     cells.append(
                         f'<td class="dc-heat-{heat}"><button type="button" class="dc-cell" data-true="{t}" '
                         f'data-predicted="{p}" aria-label="{html.escape(label, quote=True)}" title="{html.escape(label, quote=True)}">{count}</button></td>'
                     )
             rows.append(f'<tr><th scope="row">{t}</th>{"".join(cells)}</tr>')
         table = (
-            f'<table class="dc-matrix"><caption>{html.escape(words["matrix_caption"].format(total=total))}</caption>'
-            f'<thead><tr><th scope="col"><span class="dc-axis">{words["truth"]} ＼ {words["predicted"]}</span></th>{head}</tr></thead>'
+            f'<table class="dc-matrix"><caption>{html.escape(words.text("blocks.matrix_caption", total=f"{total:,}"))}</caption>'
+            f'<thead><tr><th scope="col"><span class="dc-axis">{words.text("blocks.truth")} ＼ {words.text("blocks.predicted")}</span></th>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
         )
         live = self.render_recognizer(RecognizerOptions(panels=CONFUSION_PANELS), extra_class="dc-recognizer")
         return (
             f'<div class="digit-confusion"><div class="dc-matrix-wrap">{table}</div>'
-            f'<p class="dc-hint">{html.escape(words["confusion_hint"])}</p>'
+            f'<p class="dc-hint">{html.escape(words.text("blocks.confusion_hint"))}</p>'
             f'<div class="dc-detail" aria-live="polite"></div>{live}</div>'
         )

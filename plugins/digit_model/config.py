@@ -62,10 +62,11 @@ class DigitModelConfig(base.Config):
     model_dir = SitePath("assets/models/digits/")
     #: Where the TF.js runtime and the plugin's own JS/CSS land in the built site.
     assets_dir = SitePath("assets/digit-model/")
-    #: local: serve the pinned TF.js from node_modules; cdn: a pinned jsDelivr URL with SRI.
+    #: local: serve the pinned TF.js from the site itself; cdn: pinned jsDelivr URLs with SRI.
     tfjs = c.Choice(("local", "cdn"), default="local")
-    #: Where `npm ci` put @tensorflow/tfjs (relative to mkdocs.yml).
-    node_modules = c.Type(str, default="node_modules")
+    #: A node_modules folder (relative to mkdocs.yml) to take TF.js 4.22.0 from, instead of the
+    #: copy bundled with the plugin: for sites that install their own.
+    node_modules = c.Optional(c.Type(str))
 
     # Settings for the tutorial (a CNN trained in the reader's browser)
     #: auto: build and ship the tutorial's training set only if a page holds the tutorial block;

@@ -14,6 +14,8 @@ from typing import Any
 
 from mkdocs.exceptions import PluginError
 
+from .translations import translations_for
+
 #: `{{ digit_model.name }}`; a backslash before the braces keeps the text literal.
 PLACEHOLDER = re.compile(r"(\\?)\{\{\s*digit_model\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -65,8 +67,8 @@ class Figures:
         language: str | None = None,
         runtime_bytes: int = 0,
     ) -> Figures:
-        table_language = "zh" if (language or "").lower().startswith("zh") else "en"
-        words = _TABLE_WORDS[table_language]
+        translations = translations_for(language or "en")
+        words = translations.section("figures")
         accuracy = metrics["test_accuracy"]
         weights = metrics["weights"]
         seconds = metrics["seconds"]
@@ -75,7 +77,8 @@ class Figures:
         drawn = metrics["drawn"]["test"]
         styles = drawn["per_style"]
         worst_style = min(styles, key=lambda name: styles[name]["accuracy"], default=None)
-        style_labels = STYLE_LABELS.get(table_language, {})
+        # A style the table does not know (e.g. from a newer benchmark) shows its own name.
+        style_labels = translations.section("styles")
         calibration = metrics["calibration"]
         unsure_share = calibration["test_unsure_share"]
         text = {
@@ -148,47 +151,6 @@ class Figures:
             )
 
         return PLACEHOLDER.sub(substitute, markdown)
-
-
-_TABLE_WORDS = {
-    "en": {"digit": "digit", "accuracy": "accuracy", "pair": "true → predicted", "count": "test digits",
-           "style": "style", "drawn": "drawn digits"},
-    "zh": {"digit": "數字", "accuracy": "準確度", "pair": "實際 → 預測", "count": "測試圖片數",
-           "style": "寫法", "drawn": "手繪數字數"},
-}
-
-#: The drawn-digit benchmark's styles (model_build/mnist/drawn/habits.py) in the page's language;
-#: English pages, and any style missing here, show the style's own name.
-STYLE_LABELS = {
-    "zh": {
-        "0-oval": "0：橢圓",
-        "0-pointed-top": "0：頂端交叉成尖角",
-        "1-plain": "1：一直線",
-        "1-flag": "1：頂端帶斜鉤",
-        "1-flag-base": "1：斜鉤加底線",
-        "2-plain": "2：平底",
-        "2-loop": "2：底部打圈",
-        "3-round": "3：上下兩個圓弧",
-        "3-flat-top": "3：平頂",
-        "4-closed-square": "4：頂端封口（方形）",
-        "4-closed-triangle": "4：頂端封口（三角形）",
-        "4-open": "4：頂端開口",
-        "4-one-stroke": "4：一筆寫完",
-        "5-two-stroke": "5：分兩筆",
-        "5-one-stroke": "5：一筆寫完",
-        "6-curved": "6：彎的起筆",
-        "6-straight": "6：直的起筆",
-        "7-plain": "7：一橫一豎",
-        "7-short-bar": "7：橫槓很短",
-        "7-crossed": "7：中間加一橫",
-        "7-serif": "7：橫槓左端帶小鉤",
-        "8-two-loops": "8：上下兩個圈",
-        "8-one-stroke": "8：一筆寫完",
-        "9-straight": "9：直的豎筆",
-        "9-curved": "9：豎筆向左彎",
-        "mnist-redrawn": "重畫的 MNIST 測試數字",
-    },
-}
 
 
 def _per_digit_table(per_digit: list[float], words: Mapping[str, str]) -> str:

@@ -1,35 +1,59 @@
-"""The TF.js runtime the site loads: the pinned npm build, self-hosted or from a pinned CDN URL."""
+"""The TF.js runtime the site loads: the pinned files bundled in this package, a `node_modules`
+folder the site names, or the same files from a pinned CDN URL."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import posixpath
 import shlex
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-TFJS_VERSION = "4.22.0"
-#: Files of the pinned npm packages that the site serves, as (package, path in package). The
-#: WASM backend (script + binaries) is fetched only if WebGL cannot start.
-# The ES2017 build: smaller than tf.min.js and free of the regenerator polyfill, whose
-# `Function(...)` fallback is an eval that a strict Content-Security-Policy blocks.
-TFJS_FILE = ("@tensorflow/tfjs", "dist/tf.es2017.min.js")
-WASM_FILES = (
-    ("@tensorflow/tfjs-backend-wasm", "dist/tf-backend-wasm.es2017.min.js"),  # ES2017, like the core build
-    ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm.wasm"),
-    ("@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm-simd.wasm"),
-)
-#: The npm packages the local runtime's files come from, all pinned to TFJS_VERSION.
-PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
-CDN_URL = f"https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@{TFJS_VERSION}/dist/tf.es2017.min.js"
-#: Subresource Integrity of that exact file (the same bytes npm installs; a test checks it).
-CDN_INTEGRITY = "sha384-ODzrY1mCTIRZRerZfDIqCoTQafA1St1OwLVc9SsTefnkCF1MeIaVSZ88wuK/NKfH"
-#: Size of that file in bytes (also checked by a test), for pages that talk about it.
-RUNTIME_BYTES = 1_105_894
+from .installation import checkout_root, pip_install_command
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The files a site serves (which npm packages, which paths, their SHA-384), shared with the
+#: wheel build that copies them into BUNDLED_DIR (tools/bundle_runtime.py).
+SPEC_FILE = PACKAGE_DIR / "tfjs_files.json"
+BUNDLED_DIR = PACKAGE_DIR / "tfjs"
+
+
+@dataclass(frozen=True)
+class RuntimeFile:
+    """One file of the pinned npm packages: `role` is script, wasm-script or wasm-binary."""
+
+    role: str
+    package: str
+    path: str
+    bytes: int
+    integrity: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+_SPEC = json.loads(SPEC_FILE.read_text(encoding="utf-8"))
+TFJS_VERSION: str = _SPEC["version"]
+RUNTIME_FILES = tuple(RuntimeFile(**entry) for entry in _SPEC["files"])
+#: The ES2017 build: smaller than tf.min.js and free of the regenerator polyfill, whose
+#: `Function(...)` fallback is an eval that a strict Content-Security-Policy blocks. The WASM
+#: backend (script + binaries) is fetched only if WebGL cannot start.
+SCRIPT, WASM_SCRIPT = (next(file for file in RUNTIME_FILES if file.role == role) for role in ("script", "wasm-script"))
+TFJS_FILE = (SCRIPT.package, SCRIPT.path)
+WASM_FILES = tuple((file.package, file.path) for file in RUNTIME_FILES if file.role != "script")
+#: The npm packages the runtime's files come from, all pinned to TFJS_VERSION.
+PACKAGES = tuple(dict.fromkeys(file.package for file in RUNTIME_FILES))
+CDN_URL = f"{_SPEC['cdn']}{SCRIPT.package}@{TFJS_VERSION}/{SCRIPT.path}"
+CDN_INTEGRITY = SCRIPT.integrity
+#: Size of the TF.js script in bytes, for pages that talk about it.
+RUNTIME_BYTES = SCRIPT.bytes
 
 
 @dataclass(frozen=True)
@@ -40,13 +64,19 @@ class TfjsRuntime:
     integrity: str | None
     #: (site path, file on disk) pairs to add to the build.
     files: tuple[tuple[str, Path], ...]
-    #: The WASM backend's script, and the folder of its .wasm files (site paths); None on cdn.
+    #: The WASM backend's script (with its SRI on a CDN), and the folder of its .wasm files.
     wasm_src: str | None = None
     wasm_dir: str | None = None
+    wasm_integrity: str | None = None
 
     @property
     def is_local(self) -> bool:
         return self.integrity is None
+
+
+def integrity_of(path: Path) -> str:
+    """The Subresource Integrity (SHA-384) of a file's bytes."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
 
 
 def install_command(node_modules: Path, *, reinstall: bool = False) -> str:
@@ -64,12 +94,13 @@ def install_prefix(node_modules: Path) -> Path:
 
 
 def install_hint(node_modules: Path, *, reinstall: bool = False) -> str:
-    """What to do: the npm command, or point `node_modules` elsewhere, or use the CDN."""
+    """What to do: the npm command, or point `node_modules` elsewhere, or drop it, or use the CDN."""
     hint = f"Run `{install_command(node_modules, reinstall=reinstall)}`"
     if node_modules.name != "node_modules":  # npm always installs into a folder named node_modules
         hint += f" and set `node_modules: {install_prefix(node_modules) / 'node_modules'}`"
     return (
         f"{hint}; or set `node_modules:` to the folder that holds TF.js {TFJS_VERSION}; "
+        "or remove the `node_modules:` setting to use the TF.js bundled with the plugin; "
         "or set `tfjs: cdn` to load TF.js from jsDelivr instead."
     )
 
@@ -100,7 +131,7 @@ def check_installed(node_modules: Path) -> None:
             f"digit-model: in {node_modules}, {' and '.join(wrong)}, but the plugin needs {TFJS_VERSION}. "
             + install_hint(node_modules)
         )
-    missing = [f"{package}/{path}" for package, path in (TFJS_FILE, *WASM_FILES) if not (node_modules / package / path).is_file()]
+    missing = [f"{file.package}/{file.path}" for file in RUNTIME_FILES if not (node_modules / file.package / file.path).is_file()]
     if missing:
         raise PluginError(
             f"digit-model: {', '.join(missing)} missing in {node_modules} (a damaged install). "
@@ -108,15 +139,48 @@ def check_installed(node_modules: Path) -> None:
         )
 
 
-def resolve_runtime(mode: str, node_modules: Path, assets_dir: str) -> TfjsRuntime:
-    """`local`: check that `node_modules` holds the pinned packages; `cdn`: the pinned URL + SRI."""
+def check_bundled(folder: Path = BUNDLED_DIR) -> None:
+    """Raise PluginError, saying how to repair the install, unless `folder` holds every pinned
+    file byte for byte (2 MB hashed: a few milliseconds per build)."""
+    wrong = [
+        f"{file.name} {'is missing' if not (folder / file.name).is_file() else 'differs from the pinned file'}"
+        for file in RUNTIME_FILES
+        if not (folder / file.name).is_file() or integrity_of(folder / file.name) != file.integrity
+    ]
+    if wrong:
+        raise PluginError(
+            f"digit-model: the TF.js {TFJS_VERSION} files bundled with the plugin are incomplete in {folder} "
+            f"({'; '.join(wrong)}). {repair_hint()}; or set `node_modules:` to a folder that holds TF.js "
+            f"{TFJS_VERSION}; or set `tfjs: cdn` to load TF.js from jsDelivr instead."
+        )
+
+
+def repair_hint() -> str:
+    """How to put the bundled files back: the bundling script in a checkout of the repository
+    (an editable install does not copy files), else a reinstall from where the package came from."""
+    checkout = checkout_root()
+    if checkout is not None:
+        script = checkout / "tools" / "bundle_runtime.py"
+        return f"Run `{shlex.quote(sys.executable)} {shlex.quote(str(script))}` (this plugin runs from a checkout of its repository)"
+    return f"Run `{pip_install_command(reinstall=True)}`"
+
+
+def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundled: Path = BUNDLED_DIR) -> TfjsRuntime:
+    """`cdn`: the pinned URLs with their SRI; `local`: the files bundled in this package, or
+    those of `node_modules` when the site names one (checked either way)."""
     if mode == "cdn":
-        return TfjsRuntime(CDN_URL, CDN_INTEGRITY, ())
-    check_installed(node_modules)
-    files = tuple(
-        (f"{assets_dir}tfjs/{Path(path).name}", node_modules / package / path) for package, path in (TFJS_FILE, *WASM_FILES)
-    )
-    return TfjsRuntime(files[0][0], None, files, wasm_src=files[1][0], wasm_dir=f"{assets_dir}tfjs/")
+        wasm_dir = f"{_SPEC['cdn']}{WASM_SCRIPT.package}@{TFJS_VERSION}/{posixpath.dirname(WASM_SCRIPT.path)}/"
+        return TfjsRuntime(CDN_URL, CDN_INTEGRITY, (), wasm_src=wasm_dir + WASM_SCRIPT.name, wasm_dir=wasm_dir,
+                           wasm_integrity=WASM_SCRIPT.integrity)
+    if node_modules is None:
+        check_bundled(bundled)
+        sources = {file.name: bundled / file.name for file in RUNTIME_FILES}
+    else:
+        check_installed(node_modules)
+        sources = {file.name: node_modules / file.package / file.path for file in RUNTIME_FILES}
+    folder = f"{assets_dir}tfjs/"
+    files = tuple((folder + name, path) for name, path in sources.items())
+    return TfjsRuntime(folder + SCRIPT.name, None, files, wasm_src=folder + WASM_SCRIPT.name, wasm_dir=folder)
 
 
 def content_version(files: Iterable[Path]) -> str | None:
@@ -178,7 +242,7 @@ def site_config_module(
         f"export const tfjsIntegrity = {json.dumps(runtime.integrity)};",
         f"export const wasmSrc = {url(runtime.wasm_src)};",
         f"export const wasmDir = {url(runtime.wasm_dir)};",
-        "export const wasmIntegrity = null;",
+        f"export const wasmIntegrity = {json.dumps(runtime.wasm_integrity)};",
         f"export const tfjsBytes = {RUNTIME_BYTES};",
         f"export const mnistDataUrl = {url(tutorial_data, f'?v={data_version}' if data_version else '')};",
         f"export const mnistDataBytes = {int(tutorial_data_bytes)};",

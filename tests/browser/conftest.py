@@ -57,9 +57,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "digit-model" in plugin:
-            plugin["digit-model"].update(
-                recipe=BROWSER_RECIPE, cache_dir=str(work / "cache"), node_modules=str(ROOT / "node_modules")
-            )
+            plugin["digit-model"].update(recipe=BROWSER_RECIPE, cache_dir=str(work / "cache"))
     (work / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     build(load_config(str(work / "mkdocs.yml")))
     return work / "site"

@@ -10,7 +10,7 @@ import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from ..conftest import ROOT, TINY_RECIPE
+from ..conftest import TINY_RECIPE
 from .conftest import CSP, SiteServer
 
 PAGE = """# Digits
@@ -36,7 +36,7 @@ def build_theme_site(directory: Path, theme: dict, cache: Path) -> Path:
         "theme": theme,
         # Search in English: MkDocs's Chinese search support needs a segmenter the page lacks.
         "plugins": [{"search": {"lang": ["en"]}}, {"digit-model": {
-            "recipe": dict(TINY_RECIPE), "cache_dir": str(cache), "node_modules": str(ROOT / "node_modules"),
+            "recipe": dict(TINY_RECIPE), "cache_dir": str(cache),
         }}],
     }
     (directory / "docs").mkdir()

@@ -9,9 +9,7 @@ const BLOCKS = {
   ".digit-tutorial": () => import("./tutorial.js").then((module) => module.mountTutorial),
 };
 
-function mountWhenNear(selector, loadMount) {
-  const blocks = document.querySelectorAll(selector);
-  if (!blocks.length) return;
+function mountWhenNear(blocks, loadMount, i18n) {
   // A click that lands before a block's code has loaded (a quick reader, or a click that
   // scrolled the block into view) is replayed once it has, instead of being lost.
   const earlyClicks = new Map();
@@ -30,10 +28,10 @@ function mountWhenNear(selector, loadMount) {
       block.dataset.error = error.message || String(error);
       const message = document.createElement("p");
       message.className = "dr-status dr-status--error";
-      message.textContent = (document.documentElement.lang || "").startsWith("zh")
-        ? `互動區塊載入失敗：${block.dataset.error}。請重新整理頁面。`
-        : `This interactive block failed to load: ${block.dataset.error}. Reload the page.`;
       block.prepend(message);
+      // Without the words (they failed to load too), the browser's own message is still a clue.
+      i18n.then(({ t }) => t("main.failed", { error: block.dataset.error }), () => block.dataset.error)
+        .then((text) => { message.textContent = text; });
     });
   if (!("IntersectionObserver" in window)) {
     blocks.forEach(mount);
@@ -53,7 +51,15 @@ function mountWhenNear(selector, loadMount) {
 }
 
 function start() {
-  for (const [selector, loadMount] of Object.entries(BLOCKS)) mountWhenNear(selector, loadMount);
+  const found = Object.entries(BLOCKS)
+    .map(([selector, loadMount]) => [document.querySelectorAll(selector), loadMount])
+    .filter(([blocks]) => blocks.length);
+  if (!found.length) return;
+  // The words of the failure message are fetched at once, while the network is known to work,
+  // so that a block whose code fails to load later (offline) can still say so.
+  const i18n = import("./i18n.js");
+  i18n.catch(() => {}); // a failure here is handled where the words are used
+  for (const [blocks, loadMount] of found) mountWhenNear(blocks, loadMount, i18n);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

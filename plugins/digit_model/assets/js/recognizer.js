@@ -4,43 +4,13 @@
 
 import { element, paintValues } from "./dom.js";
 import { DrawingPad } from "./drawing-pad.js";
+import { t } from "./i18n.js";
 import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
 import { saliencyMap } from "./saliency.js";
 import * as siteConfig from "./site-config.js";
 import { loadModel } from "./tf-runtime.js";
 
 export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency"];
-
-const TEXT = {
-  zh: {
-    loading: "正在載入模型…", loadingProgress: (p) => `正在載入模型… ${p}%`, ready: "請在框內寫一個數字（0–9）",
-    failed: (m) => `模型載入失敗：${m}。請重新整理頁面。`, backend: (b) => `TF.js 後端：${b}`,
-    failedStatus: (file, status) => `${file} 回應 HTTP ${status}`,
-    failedOffline: (file) => `模型載入失敗：無法下載 ${file}。請檢查網路後重新整理頁面。`,
-    failedMismatch: (file) => `${file} 與它所屬的模型不符（網站可能在這個頁面開著時更新了）`,
-    canvasLabel: "手寫區：用滑鼠、手指或觸控筆寫一個數字", undo: "復原", clear: "清除",
-    overlay: "在筆跡上顯示 saliency", method: "Saliency 方法", gradient: "梯度（vanilla gradient）", smoothgrad: "SmoothGrad",
-    keys: "快捷鍵：Ctrl/⌘+Z 復原，Esc 清除", empty: "還沒有筆跡", top: "模型認為是", confidence: (p) => `信心 ${p}`,
-    input: "模型看到的 28×28", saliency: "模型注意的像素", steps: "前處理步驟",
-    stepBox: "① 邊界框", stepScaled: "② 縮放到 20×20", stepPlaced: "③ 放進 28×28", stepCentred: "④ 質心置中",
-    probability: (d, p) => `${d}：${p}`,
-    unsure: (a, b) => `不太確定：${a} 還是 ${b}？`, candidates: (a, pa, b, pb) => `${a}：${pa}，${b}：${pb}`,
-  },
-  en: {
-    loading: "Loading the model…", loadingProgress: (p) => `Loading the model… ${p}%`, ready: "Write a digit (0–9) in the box",
-    failed: (m) => `The model failed to load: ${m}. Reload the page.`, backend: (b) => `TF.js backend: ${b}`,
-    failedStatus: (file, status) => `${file} answered HTTP ${status}`,
-    failedOffline: (file) => `The model failed to load: ${file} could not be downloaded. Check your connection and reload the page.`,
-    failedMismatch: (file) => `${file} does not match the model it belongs to (the site was probably updated while this page was open)`,
-    canvasLabel: "Drawing area: write one digit with a mouse, finger or pen", undo: "Undo", clear: "Clear",
-    overlay: "Show saliency on the drawing", method: "Saliency method", gradient: "Gradient (vanilla)", smoothgrad: "SmoothGrad",
-    keys: "Keys: Ctrl/⌘+Z undo, Esc clear", empty: "Nothing drawn yet", top: "The model reads", confidence: (p) => `confidence ${p}`,
-    input: "What the model sees (28×28)", saliency: "Pixels the model used", steps: "Preprocessing steps",
-    stepBox: "① bounding box", stepScaled: "② scaled to 20×20", stepPlaced: "③ placed in 28×28", stepCentred: "④ centred by mass",
-    probability: (d, p) => `${d}: ${p}`,
-    unsure: (a, b) => `Not sure: ${a} or ${b}?`, candidates: (a, pa, b, pb) => `${a}: ${pa}, ${b}: ${pb}`,
-  },
-};
 
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 
@@ -67,7 +37,6 @@ export class Recognizer {
     this.root = root;
     this.loadModel = options.loadModel || ((onProgress) => loadModel(undefined, onProgress));
     this.unsureBelow = "unsureBelow" in options ? options.unsureBelow : options.loadModel ? null : siteConfig.unsureBelow;
-    this.text = (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? TEXT.zh : TEXT.en;
     const panels = (root.dataset.panels || PANELS.join(" ")).split(/[\s,]+/).filter(Boolean);
     this.panels = new Set(panels);
     this.method = root.dataset.saliency === "smoothgrad" ? "smoothgrad" : "gradient";
@@ -80,7 +49,7 @@ export class Recognizer {
     this.lastResult = null;
     this.#build();
     this.pad = new DrawingPad(this.canvas, { onChange: () => this.schedule() });
-    this.#setState("loading", this.text.loading);
+    this.#setState("loading", t("recognizer.loading"));
     this.presetShown = this.#showPreset(root.dataset);
     this.ready = this.#load();
   }
@@ -104,31 +73,30 @@ export class Recognizer {
   }
 
   #build() {
-    const t = this.text;
     this.root.replaceChildren();
     this.root.classList.add("dr");
     this.status = element("p", { class: "dr-status", role: "status", "aria-live": "polite" });
     this.progress = element("progress", { class: "dr-progress", max: "100", value: "0" });
-    this.canvas = element("canvas", { class: "dr-canvas", width: String(this.size), height: String(this.size), tabindex: "0", "aria-label": t.canvasLabel });
+    this.canvas = element("canvas", { class: "dr-canvas", width: String(this.size), height: String(this.size), tabindex: "0", "aria-label": t("recognizer.canvas_label") });
     this.overlay = element("canvas", { class: "dr-overlay", width: String(this.size), height: String(this.size), "aria-hidden": "true" });
     const grid = element("div", { class: "dr-grid" });
 
     const canvasPanel = element("section", { class: "dr-panel dr-panel--canvas" },
       element("div", { class: "dr-canvas-wrap" }, this.canvas, this.overlay));
     const buttons = element("div", { class: "dr-buttons" },
-      element("button", { type: "button", class: "md-button", "data-action": "undo", text: t.undo }),
-      element("button", { type: "button", class: "md-button", "data-action": "clear", text: t.clear }));
+      element("button", { type: "button", class: "md-button", "data-action": "undo", text: t("recognizer.undo") }),
+      element("button", { type: "button", class: "md-button", "data-action": "clear", text: t("recognizer.clear") }));
     this.overlayToggle = element("input", { type: "checkbox", checked: "" });
-    canvasPanel.append(buttons, element("label", { class: "dr-toggle" }, this.overlayToggle, ` ${t.overlay}`),
-      element("p", { class: "dr-hint", text: t.keys }));
+    canvasPanel.append(buttons, element("label", { class: "dr-toggle" }, this.overlayToggle, ` ${t("recognizer.overlay")}`),
+      element("p", { class: "dr-hint", text: t("recognizer.keys") }));
     if (!this.panels.has("canvas")) canvasPanel.hidden = true;
     grid.append(canvasPanel);
 
     // The label is a live region: it changes only between "the model reads" and the "not sure"
     // sentence, so a screen reader hears the doubt without hearing every confident redraw.
-    this.topLabel = element("span", { class: "dr-top-label", "aria-live": "polite", text: t.top });
+    this.topLabel = element("span", { class: "dr-top-label", "aria-live": "polite", text: t("recognizer.top") });
     this.topDigit = element("span", { class: "dr-top-digit", text: "–" });
-    this.topConfidence = element("span", { class: "dr-top-confidence", text: t.empty });
+    this.topConfidence = element("span", { class: "dr-top-confidence", text: t("recognizer.empty") });
     this.bars = element("ol", { class: "dr-bars", start: "0" });
     this.barRows = Array.from({ length: 10 }, (_, digit) => {
       const fill = element("span", { class: "dr-bar-fill" });
@@ -145,9 +113,11 @@ export class Recognizer {
     grid.append(result);
 
     this.stepCanvases = {};
-    const steps = element("section", { class: "dr-panel dr-panel--steps" }, element("h4", { text: t.steps }));
+    const steps = element("section", { class: "dr-panel dr-panel--steps" }, element("h4", { text: t("recognizer.steps") }));
     const stepRow = element("div", { class: "dr-steps" });
-    for (const [key, label] of [["box", t.stepBox], ["scaled", t.stepScaled], ["placed", t.stepPlaced], ["centred", t.stepCentred]]) {
+    const stepLabels = [["box", t("recognizer.step_box")], ["scaled", t("recognizer.step_scaled")],
+      ["placed", t("recognizer.step_placed")], ["centred", t("recognizer.step_centred")]];
+    for (const [key, label] of stepLabels) {
       this.stepCanvases[key] = element("canvas", { class: "dr-pixels", width: String(SIZE), height: String(SIZE) });
       stepRow.append(element("figure", {}, this.stepCanvases[key], element("figcaption", { text: label })));
     }
@@ -157,16 +127,16 @@ export class Recognizer {
 
     this.inputCanvas = element("canvas", { class: "dr-pixels dr-input", width: String(SIZE), height: String(SIZE) });
     const input = element("section", { class: "dr-panel dr-panel--input" },
-      element("figure", {}, this.inputCanvas, element("figcaption", { text: t.input })));
+      element("figure", {}, this.inputCanvas, element("figcaption", { text: t("recognizer.input") })));
     if (!this.panels.has("input")) input.hidden = true;
     grid.append(input);
 
     this.saliencyCanvas = element("canvas", { class: "dr-pixels dr-saliency", width: String(SIZE), height: String(SIZE) });
-    this.methodSelect = element("select", { "aria-label": t.method },
-      element("option", { value: "gradient", text: t.gradient }), element("option", { value: "smoothgrad", text: t.smoothgrad }));
+    this.methodSelect = element("select", { "aria-label": t("recognizer.method") },
+      element("option", { value: "gradient", text: t("recognizer.gradient") }), element("option", { value: "smoothgrad", text: t("recognizer.smoothgrad") }));
     this.methodSelect.value = this.method;
     const saliency = element("section", { class: "dr-panel dr-panel--saliency" },
-      element("figure", {}, this.saliencyCanvas, element("figcaption", { text: t.saliency })), this.methodSelect);
+      element("figure", {}, this.saliencyCanvas, element("figcaption", { text: t("recognizer.saliency") })), this.methodSelect);
     if (!this.panels.has("saliency")) {
       saliency.hidden = true;
       this.overlayToggle.parentElement.hidden = true;
@@ -201,7 +171,7 @@ export class Recognizer {
     try {
       const { model, backend } = await this.loadModel((fraction) => {
         this.progress.value = Math.round(100 * fraction);
-        this.status.textContent = this.text.loadingProgress(Math.round(100 * fraction));
+        this.status.textContent = t("recognizer.loading_progress", { percent: Math.round(100 * fraction) });
       });
       this.setModel(model, backend);
       // Milliseconds from navigation to a usable model (read by the browser benchmark).
@@ -215,11 +185,11 @@ export class Recognizer {
 
   /** The reader's sentence for a failed model load (tf-runtime's ModelLoadError names the file). */
   #failureText(error) {
-    const t = this.text;
-    if (error.reason === "http") return t.failed(t.failedStatus(error.file, error.status));
-    if (error.reason === "network") return t.failedOffline(error.file);
-    if (error.reason === "mismatch") return t.failed(t.failedMismatch(error.file));
-    return t.failed(error.message || String(error));
+    const failed = (message) => t("recognizer.failed", { message });
+    if (error.reason === "http") return failed(t("recognizer.failed_status", { file: error.file, status: error.status }));
+    if (error.reason === "network") return t("recognizer.failed_offline", { file: error.file });
+    if (error.reason === "mismatch") return failed(t("recognizer.failed_mismatch", { file: error.file }));
+    return failed(error.message || String(error));
   }
 
   /** Predict with `model` from now on (the tutorial swaps in each model the reader trains). */
@@ -227,9 +197,9 @@ export class Recognizer {
     this.model = model;
     this.backend = backend;
     this.progress.hidden = true;
-    this.backendNote.textContent = this.text.backend(backend);
+    this.backendNote.textContent = t("recognizer.backend", { backend });
     this.root.dataset.backend = backend;
-    this.#setState("ready", this.text.ready);
+    this.#setState("ready", t("recognizer.ready"));
     this.schedule();
   }
 
@@ -313,11 +283,11 @@ export class Recognizer {
 
   #showEmpty() {
     this.lastResult = null;
-    if (this.model) this.#setState("ready", this.text.ready);
+    if (this.model) this.#setState("ready", t("recognizer.ready"));
     this.root.classList.remove("dr-unsure");
-    this.topLabel.textContent = this.text.top;
+    this.topLabel.textContent = t("recognizer.top");
     this.topDigit.textContent = "–";
-    this.topConfidence.textContent = this.text.empty;
+    this.topConfidence.textContent = t("recognizer.empty");
     for (const { row, fill, value } of this.barRows) {
       fill.style.setProperty("--p", "0");
       value.textContent = "";
@@ -357,27 +327,28 @@ export class Recognizer {
 
   /** One answer, or (`second` not null: the model is not sure) the two likeliest digits. */
   #showPrediction(probabilities, top, second) {
-    const t = this.text;
     const unsure = second !== null;
     this.root.classList.toggle("dr-unsure", unsure);
     if (unsure) {
-      this.topLabel.textContent = t.unsure(top, second);
+      this.topLabel.textContent = t("recognizer.unsure", { first: top, second });
       this.topDigit.replaceChildren(
         element("span", { class: "dr-candidate", text: String(top) }),
         element("span", { class: "dr-candidate-or", "aria-hidden": "true", text: "/" }),
         element("span", { class: "dr-candidate", text: String(second) }));
-      this.topConfidence.textContent = t.candidates(top, percent(probabilities[top]), second, percent(probabilities[second]));
+      this.topConfidence.textContent = t("recognizer.candidates", {
+        first: top, first_percent: percent(probabilities[top]), second, second_percent: percent(probabilities[second]),
+      });
     } else {
-      this.topLabel.textContent = t.top;
+      this.topLabel.textContent = t("recognizer.top");
       this.topDigit.textContent = String(top);
-      this.topConfidence.textContent = t.confidence(percent(probabilities[top]));
+      this.topConfidence.textContent = t("recognizer.confidence", { percent: percent(probabilities[top]) });
     }
     this.barRows.forEach(({ row, fill, value }, digit) => {
       fill.style.setProperty("--p", String(probabilities[digit]));
       value.textContent = percent(probabilities[digit]);
       row.classList.toggle("dr-bar-row--top", digit === top);
       row.classList.toggle("dr-bar-row--candidate", digit === second);
-      row.setAttribute("aria-label", this.text.probability(digit, percent(probabilities[digit])));
+      row.setAttribute("aria-label", t("recognizer.probability", { digit, percent: percent(probabilities[digit]) }));
     });
   }
 

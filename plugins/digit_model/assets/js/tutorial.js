@@ -7,6 +7,7 @@
 
 import { installFastFilterGradient } from "./cpu-conv-backprop.js";
 import { element, paintValues } from "./dom.js";
+import { t } from "./i18n.js";
 import { LineChart } from "./line-chart.js";
 import { downloadMnist, IMAGE_SIZE, MnistData } from "./mnist-data.js";
 import { randomSeed, seededRandom } from "./random.js";
@@ -23,58 +24,12 @@ const TRAINING_BACKENDS = ["webgl", "cpu"];
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 const megabytes = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-const TEXT = {
-  zh: {
-    intro: (tfjs, data) => `按下「開始訓練」後，瀏覽器才會下載 TF.js（${megabytes(tfjs)}）和訓練資料（${megabytes(data)}），` +
-      "然後在這個分頁裡從隨機的權重開始訓練。",
-    train: "開始訓練", retrain: "重新訓練", stop: "停止",
-    idle: "模型還沒訓練。", loading: "正在下載 TF.js 和訓練資料…",
-    training: (backend) => `訓練中（TF.js 後端：${backend}）…`, stopping: "正在停止…",
-    progress: (batch, loss, accuracy, validation) =>
-      `第 ${batch}／${TRAIN_BATCHES} 批 · 損失 ${loss.toFixed(3)} · 這一批答對 ${percent(accuracy)}` +
-      (validation === null ? "" : ` · 驗證準確度 ${percent(validation)}`),
-    stopped: (batches) => `已在第 ${batches} 批後停止。按「開始訓練」會從頭再訓練一個新模型。`,
-    testing: "訓練完成，正在用全部保留的測試數字評估…",
-    done: (accuracy, count, seconds, msPerBatch, backend) =>
-      `完成！模型在 ${count.toLocaleString()} 張從沒看過的測試數字上答對 ${percent(accuracy)}。` +
-      `${TRAIN_BATCHES} 批訓練（含驗證）花了 ${seconds.toFixed(1)} 秒，每批約 ${Math.round(msPerBatch)} 毫秒（${backend}）。`,
-    failed: (message) => `無法完成訓練：${message}。請檢查網路連線後重新整理頁面。`,
-    noData: "這個網站沒有附上訓練資料",
-    cpuNote: "這台裝置沒有可用的 GPU（WebGL），改用 CPU 訓練：比較慢，但頁面不會卡住。",
-    lossChart: "損失", accuracyChart: "準確度", batches: "批次",
-    trainSeries: "訓練批次", validationSeries: `驗證（${VALIDATION_SIZE.toLocaleString()} 張測試數字）`,
-    gridTitle: `隨機 ${GRID_DIGITS} 張測試數字和模型的答案（框起來的是答錯的）`,
-    digit: (label, predicted) => `答案 ${label}，模型判斷 ${predicted}${label === predicted ? "" : "（錯）"}`,
-    truth: (label) => `應為 ${label}`,
-    tryTitle: "用剛訓練好的模型辨識你寫的數字",
-    tryWaiting: "訓練完成後，這裡會出現手寫板。",
-  },
-  en: {
-    intro: (tfjs, data) => `Press “Train” and the browser downloads TF.js (${megabytes(tfjs)}) and the training data ` +
-      `(${megabytes(data)}), then trains the model from random weights in this tab.`,
-    train: "Train", retrain: "Train again", stop: "Stop",
-    idle: "The model is not trained yet.", loading: "Downloading TF.js and the training data…",
-    training: (backend) => `Training (TF.js backend: ${backend})…`, stopping: "Stopping…",
-    progress: (batch, loss, accuracy, validation) =>
-      `Batch ${batch}/${TRAIN_BATCHES} · loss ${loss.toFixed(3)} · batch accuracy ${percent(accuracy)}` +
-      (validation === null ? "" : ` · validation accuracy ${percent(validation)}`),
-    stopped: (batches) => `Stopped after batch ${batches}. Press “Train” to train a new model from scratch.`,
-    testing: "Training done; testing on every held-out digit…",
-    done: (accuracy, count, seconds, msPerBatch, backend) =>
-      `Done! The model reads ${percent(accuracy)} of ${count.toLocaleString()} test digits it never saw correctly. ` +
-      `${TRAIN_BATCHES} batches (with validation) took ${seconds.toFixed(1)} s, about ${Math.round(msPerBatch)} ms per batch (${backend}).`,
-    failed: (message) => `Training could not finish: ${message}. Check your connection and reload the page.`,
-    noData: "this site ships no training data",
-    cpuNote: "No usable GPU (WebGL) here, so the CPU trains: slower, but the page stays responsive.",
-    lossChart: "Loss", accuracyChart: "Accuracy", batches: "batches",
-    trainSeries: "training batch", validationSeries: `validation (${VALIDATION_SIZE.toLocaleString()} test digits)`,
-    gridTitle: `${GRID_DIGITS} random test digits and the model's answers (boxed: wrong)`,
-    digit: (label, predicted) => `label ${label}, model says ${predicted}${label === predicted ? "" : " (wrong)"}`,
-    truth: (label) => `is ${label}`,
-    tryTitle: "Try the model you just trained on your own handwriting",
-    tryWaiting: "A drawing pad appears here once the model is trained.",
-  },
-};
+/** The progress line after a training batch; `validation` is null until the first validation. */
+function progressText(batch, loss, accuracy, validation) {
+  const values = { batch, batches: TRAIN_BATCHES, loss: loss.toFixed(3), accuracy: percent(accuracy) };
+  if (validation === null) return t("tutorial.progress", values);
+  return t("tutorial.progress_validated", { ...values, validation: percent(validation) });
+}
 
 /** A 28×28 canvas showing one digit, white on black as the model sees it. */
 function digitCanvas(pixels) {
@@ -86,55 +41,55 @@ function digitCanvas(pixels) {
 export class Tutorial {
   constructor(root) {
     this.root = root;
-    this.text = (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? TEXT.zh : TEXT.en;
     this.running = false;
     this.stopRequested = false;
     this.prepared = null;
     this.trainedModel = null;
     this.recognizer = null;
     this.#build();
-    this.#setState("idle", this.text.idle);
+    this.#setState("idle", t("tutorial.idle"));
   }
 
   #build() {
-    const t = this.text;
     this.root.replaceChildren();
     this.root.classList.add("dt");
-    this.trainButton = element("button", { type: "button", class: "md-button md-button--primary", "data-action": "train", text: t.train });
-    this.stopButton = element("button", { type: "button", class: "md-button", "data-action": "stop", text: t.stop, disabled: "" });
+    this.trainButton = element("button", { type: "button", class: "md-button md-button--primary", "data-action": "train", text: t("tutorial.train") });
+    this.stopButton = element("button", { type: "button", class: "md-button", "data-action": "stop", text: t("tutorial.stop"), disabled: "" });
     this.status = element("p", { class: "dt-status", role: "status", "aria-live": "polite" });
     this.progressText = element("p", { class: "dt-progress-text" });
     this.progress = element("progress", { class: "dt-progress", max: String(TRAIN_BATCHES), value: "0" });
     this.backendNote = element("p", { class: "dt-note", hidden: "" });
 
+    const trainSeries = t("tutorial.train_series");
+    const validationSeries = t("tutorial.validation_series", { count: VALIDATION_SIZE.toLocaleString() });
     this.lossChart = new LineChart({
-      label: t.lossChart, xLabel: t.batches, xMax: TRAIN_BATCHES, format: (y) => String(Number(y.toFixed(2))),
+      label: t("tutorial.loss_chart"), xLabel: t("tutorial.batches"), xMax: TRAIN_BATCHES, format: (y) => String(Number(y.toFixed(2))),
       series: [
-        { key: "train", label: t.trainSeries, className: "lc-series--train" },
-        { key: "validation", label: t.validationSeries, className: "lc-series--validation", markers: true },
+        { key: "train", label: trainSeries, className: "lc-series--train" },
+        { key: "validation", label: validationSeries, className: "lc-series--validation", markers: true },
       ],
     });
     this.accuracyChart = new LineChart({
-      label: t.accuracyChart, xLabel: t.batches, xMax: TRAIN_BATCHES, yMax: 1, format: (y) => `${Math.round(100 * y)}%`,
+      label: t("tutorial.accuracy_chart"), xLabel: t("tutorial.batches"), xMax: TRAIN_BATCHES, yMax: 1, format: (y) => `${Math.round(100 * y)}%`,
       series: [
-        { key: "train", label: t.trainSeries, className: "lc-series--train" },
-        { key: "validation", label: t.validationSeries, className: "lc-series--validation", markers: true },
+        { key: "train", label: trainSeries, className: "lc-series--train" },
+        { key: "validation", label: validationSeries, className: "lc-series--validation", markers: true },
       ],
     });
     this.lossChart.element.classList.add("dt-chart--loss");
     this.accuracyChart.element.classList.add("dt-chart--accuracy");
     const charts = element("div", { class: "dt-charts" },
-      element("div", { class: "dt-chart" }, element("p", { class: "dt-chart-title", text: t.lossChart }), this.lossChart.element),
-      element("div", { class: "dt-chart" }, element("p", { class: "dt-chart-title", text: t.accuracyChart }), this.accuracyChart.element));
+      element("div", { class: "dt-chart" }, element("p", { class: "dt-chart-title", text: t("tutorial.loss_chart") }), this.lossChart.element),
+      element("div", { class: "dt-chart" }, element("p", { class: "dt-chart-title", text: t("tutorial.accuracy_chart") }), this.accuracyChart.element));
 
     this.grid = element("ol", { class: "dt-predictions" });
-    this.results = element("section", { class: "dt-results", hidden: "" }, element("p", { class: "dt-chart-title", text: t.gridTitle }), this.grid);
+    this.results = element("section", { class: "dt-results", hidden: "" }, element("p", { class: "dt-chart-title", text: t("tutorial.grid_title", { count: GRID_DIGITS }) }), this.grid);
 
     this.tryRoot = element("div", { class: "dt-recognizer", "data-panels": "canvas input probabilities" },
-      element("p", { class: "dt-note", text: t.tryWaiting }));
-    const tryArea = element("section", { class: "dt-try" }, element("p", { class: "dt-chart-title", text: t.tryTitle }), this.tryRoot);
+      element("p", { class: "dt-note", text: t("tutorial.try_waiting") }));
+    const tryArea = element("section", { class: "dt-try" }, element("p", { class: "dt-chart-title", text: t("tutorial.try_title") }), this.tryRoot);
 
-    const intro = element("p", { class: "dt-note", text: t.intro(siteConfig.tfjsBytes, siteConfig.mnistDataBytes) });
+    const intro = element("p", { class: "dt-note", text: t("tutorial.intro", { tfjs: megabytes(siteConfig.tfjsBytes), data: megabytes(siteConfig.mnistDataBytes) }) });
     const controls = element("div", { class: "dt-controls" }, this.trainButton, this.stopButton);
     this.root.append(intro, controls, this.status, this.progress, this.progressText, this.backendNote, charts, this.results, tryArea);
 
@@ -149,14 +104,14 @@ export class Tutorial {
     const busy = state === "loading" || state === "training" || state === "testing";
     this.trainButton.disabled = busy;
     this.stopButton.disabled = state !== "training";
-    this.trainButton.textContent = this.trainedModel ? this.text.retrain : this.text.train;
+    this.trainButton.textContent = t(this.trainedModel ? "tutorial.retrain" : "tutorial.train");
   }
 
   /** TF.js, a backend that can train, and the data: downloaded once, at the first press. */
   #prepare() {
     if (!this.prepared) {
       this.prepared = (async () => {
-        if (!siteConfig.mnistDataUrl) throw new Error(this.text.noData);
+        if (!siteConfig.mnistDataUrl) throw new Error(t("tutorial.no_data"));
         const runtime = loadTf().then(async (tf) => {
           let backend = await chooseBackend(TRAINING_BACKENDS);
           // The page's choice is shared: a recognizer block mounted first may have picked WASM.
@@ -180,7 +135,7 @@ export class Tutorial {
     this.#resetRun();
     let model = null;
     try {
-      this.#setState("loading", this.text.loading);
+      this.#setState("loading", t("tutorial.loading"));
       const { tf, backend, arrays } = await this.#prepare();
       // A run is repeatable: its seed fixes the initial weights and the order of the batches.
       // The block's `data-seed` pins it; otherwise every press draws a new one.
@@ -189,9 +144,9 @@ export class Tutorial {
       const data = new MnistData(tf, arrays, seededRandom(seed));
       this.root.dataset.backend = backend;
       this.backendNote.hidden = backend !== "cpu";
-      this.backendNote.textContent = this.text.cpuNote;
+      this.backendNote.textContent = t("tutorial.cpu_note");
       model = createModel(tf, seed);
-      this.#setState("training", this.text.training(backend));
+      this.#setState("training", t("tutorial.training", { backend }));
 
       const started = performance.now();
       let batchMilliseconds = 0;
@@ -202,7 +157,7 @@ export class Tutorial {
           this.lossChart.add("train", batch, loss);
           this.accuracyChart.add("train", batch, accuracy);
           this.progress.value = batch;
-          this.progressText.textContent = this.text.progress(batch, loss, accuracy, lastValidation);
+          this.progressText.textContent = progressText(batch, loss, accuracy, lastValidation);
           Object.assign(this.root.dataset, { batches: String(batch), loss: loss.toFixed(4) });
         },
         onValidation: ({ batch, loss, accuracy }) => {
@@ -217,11 +172,11 @@ export class Tutorial {
       this.root.dataset.trainMs = String(Math.round(trainMilliseconds));
       this.root.dataset.msPerBatch = batches ? (batchMilliseconds / batches).toFixed(1) : "";
       if (stopped) {
-        this.#setState("stopped", this.text.stopped(batches));
+        this.#setState("stopped", t("tutorial.stopped", { batch: batches }));
         return;
       }
 
-      this.#setState("testing", this.text.testing);
+      this.#setState("testing", t("tutorial.testing"));
       const test = data.testSlice(0, data.testCount);
       const { accuracy } = await evaluate(tf, model, test);
       tf.dispose([test.xs, test.labels]);
@@ -229,9 +184,12 @@ export class Tutorial {
       await this.#showPredictions(tf, model, data);
       this.#offerModel(model, backend);
       model = null; // the drawing pad owns it now
-      this.#setState("done", this.text.done(accuracy, data.testCount, trainMilliseconds / 1000, batchMilliseconds / batches, backend));
+      this.#setState("done", t("tutorial.done", {
+        accuracy: percent(accuracy), count: data.testCount.toLocaleString(), batches: TRAIN_BATCHES,
+        seconds: (trainMilliseconds / 1000).toFixed(1), milliseconds: Math.round(batchMilliseconds / batches), backend,
+      }));
     } catch (error) {
-      this.#setState("error", this.text.failed(error.message || String(error)));
+      this.#setState("error", t("tutorial.failed", { message: error.message || String(error) }));
       this.root.dataset.error = error.message || String(error);
     } finally {
       if (model) disposeModel(model);
@@ -244,7 +202,7 @@ export class Tutorial {
     if (!this.running || this.root.dataset.state !== "training") return;
     this.stopRequested = true;
     this.stopButton.disabled = true;
-    this.status.textContent = this.text.stopping;
+    this.status.textContent = t("tutorial.stopping");
   }
 
   #resetRun() {
@@ -268,9 +226,9 @@ export class Tutorial {
       const cell = element("li", {
         class: wrong ? "dt-digit dt-digit--wrong" : "dt-digit",
         "data-row": String(row), "data-label": String(label), "data-prediction": String(guess),
-        "aria-label": this.text.digit(label, guess),
+        "aria-label": t(wrong ? "tutorial.digit_wrong" : "tutorial.digit", { label, predicted: guess }),
       }, digitCanvas(data.image(row)), element("span", { class: "dt-digit-prediction", text: String(guess) }));
-      if (wrong) cell.append(element("span", { class: "dt-digit-truth", text: this.text.truth(label) }));
+      if (wrong) cell.append(element("span", { class: "dt-digit-truth", text: t("tutorial.truth", { label }) }));
       return cell;
     });
     this.grid.replaceChildren(...cells);

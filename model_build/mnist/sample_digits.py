@@ -3,6 +3,8 @@
 Pages use it for worked examples (a block preset to test digit 1234) and to show the model's
 real mistakes (the confusion explorer). It holds the first test digits plus every digit the
 shipped model gets wrong (up to a cap), with the label and the shipped model's prediction.
+Its names say "sample", not "test" (the digits come from MNIST's test split, but this is no test
+code, and pytest collects `Test*` classes); its files keep their published names.
 
 Writing needs NumPy; reading does not (the site build reads it).
 """
@@ -36,7 +38,7 @@ def sample_indices(labels: np.ndarray, predicted: np.ndarray, first: int = FIRST
     return sorted(set(range(min(first, len(labels)))) | {int(i) for i in mistakes})
 
 
-def write_test_sample(directory: Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray) -> int:
+def write_sample_digits(directory: Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray) -> int:
     """Write SAMPLE_PNG (row i = sampled digit i) and SAMPLE_JSON; returns the digit count."""
     predicted = probabilities.argmax(axis=1)
     indices = sample_indices(labels, predicted)
@@ -60,7 +62,7 @@ def write_test_sample(directory: Path, images: np.ndarray, labels: np.ndarray, p
 
 
 @dataclass(frozen=True)
-class TestDigit:
+class SampleDigit:
     index: int
     label: int
     predicted: int
@@ -70,25 +72,23 @@ class TestDigit:
 
 
 @dataclass(frozen=True)
-class TestSample:
-    """The sample as written by `write_test_sample`, read without NumPy."""
+class SampleDigits:
+    """The sample as written by `write_sample_digits`, read without NumPy."""
 
-    digits: dict[int, TestDigit]
+    digits: dict[int, SampleDigit]
     first_digits: int
     mistakes_total: int
     mistakes_included: int
 
-    __test__ = False  # not a pytest class, despite the name
-
     @classmethod
-    def load(cls, directory: Path) -> TestSample:
+    def load(cls, directory: Path) -> SampleDigits:
         description = json.loads((directory / SAMPLE_JSON).read_text(encoding="utf-8"))
         width, height, pixels = read_greyscale_png((directory / description["png"]).read_bytes())
         indices: Sequence[int] = description["indices"]
         if (width, height) != (IMAGE_SIZE * IMAGE_SIZE, len(indices)):
             raise ValueError(f"{directory / description['png']} is {width}×{height}, expected {IMAGE_SIZE**2}×{len(indices)}")
         digits = {
-            index: TestDigit(index, label, predicted, confidence, pixels[row * width : (row + 1) * width])
+            index: SampleDigit(index, label, predicted, confidence, pixels[row * width : (row + 1) * width])
             for row, (index, label, predicted, confidence) in enumerate(
                 zip(indices, description["labels"], description["predicted"], description["confidence"])
             )

@@ -1,0 +1,125 @@
+"""Put the pinned TF.js files into the plugin package, so that an installed wheel needs no npm.
+
+Run by the wheel build (setup.py's build_py) and by `make setup`; by hand:
+`python tools/bundle_runtime.py [--node-modules DIR]`. Standard library only: a wheel build runs
+it in an isolated environment that holds nothing but setuptools.
+
+Where the files come from, in order: the folder already holds them (nothing to do); the
+project's `node_modules` holds the pinned packages (`npm ci` ran); otherwise `npm ci` of the
+project's lock file in a temporary folder, deleted afterwards. Every file is checked against the
+Subresource Integrity recorded in `plugins/digit_model/tfjs_files.json` (the registry's bytes),
+and the folder is replaced in one rename, so an interrupted run leaves the old folder or none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "plugins" / "digit_model"
+SPEC = PACKAGE / "tfjs_files.json"
+#: Git-ignored: third-party code never enters the repository, only the wheel.
+TARGET = PACKAGE / "tfjs"
+
+
+class BundleError(Exception):
+    """The runtime cannot be bundled; the message says what to do."""
+
+
+def integrity(path: Path) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def spec_files(spec_path: Path = SPEC) -> list[dict]:
+    return json.loads(spec_path.read_text(encoding="utf-8"))["files"]
+
+
+def problems(folder: Path, files: list[dict], *, in_packages: bool) -> list[str]:
+    """What is missing or different in `folder` (flat, or a node_modules tree if `in_packages`)."""
+    found = []
+    for entry in files:
+        path = folder / entry["package"] / entry["path"] if in_packages else folder / Path(entry["path"]).name
+        if not path.is_file():
+            found.append(f"{path} is missing")
+        elif integrity(path) != entry["integrity"]:
+            found.append(f"{path} is not the pinned file (its SHA-384 differs)")
+    return found
+
+
+def bundle(node_modules: Path | None = None, target: Path = TARGET, spec_path: Path = SPEC) -> str:
+    """Make `target` hold the pinned files; say where they came from."""
+    files = spec_files(spec_path)
+    if not problems(target, files, in_packages=False):
+        return f"{target} already holds the pinned TF.js files"
+    node_modules = node_modules or ROOT / "node_modules"
+    if not problems(node_modules, files, in_packages=True):
+        _replace(target, files, node_modules)
+        return f"copied from {node_modules}"
+    with tempfile.TemporaryDirectory(prefix="digit-model-npm-") as scratch:
+        _npm_ci(Path(scratch))
+        installed = Path(scratch) / "node_modules"
+        wrong = problems(installed, files, in_packages=True)
+        if wrong:
+            raise BundleError(
+                "npm ci installed files that differ from plugins/digit_model/tfjs_files.json: " + "; ".join(wrong)
+                + ". package-lock.json and tfjs_files.json must pin the same TF.js version."
+            )
+        _replace(target, files, installed)
+    return "installed with `npm ci` from package-lock.json (in a temporary folder)"
+
+
+def _npm_ci(folder: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BundleError(
+            "building the package needs npm, to fetch the pinned TF.js from the npm registry: install Node.js "
+            "(which brings npm), or run `npm ci` in the project folder first, or install a prebuilt wheel."
+        )
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(ROOT / name, folder / name)
+    completed = subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        raise BundleError(f"`npm ci` failed ({completed.returncode}): {completed.stderr.strip()[-2000:]}")
+
+
+def _replace(target: Path, files: list[dict], node_modules: Path) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=".tfjs-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the installed package must be readable by all
+    try:
+        for entry in files:
+            shutil.copyfile(node_modules / entry["package"] / entry["path"], staging / Path(entry["path"]).name)
+        old = target.with_name(f".tfjs-old-{os.getpid()}")
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--node-modules", type=Path, help="a node_modules folder holding the pinned packages")
+    args = parser.parse_args(argv)
+    try:
+        print(f"TF.js runtime in {TARGET.relative_to(ROOT)}: {bundle(args.node_modules)}")
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
