@@ -103,7 +103,7 @@ def test_the_post_runs_its_blocks_under_the_strict_csp(open_page, keras_model, m
     wait_all_predicted(page, 2)
     steps, saliency = block_results(page)[:2]
     assert steps["top"] == 7  # the small, off-centre crossed 7 of the preset strokes
-    assert saliency["top"] == keras_probabilities(keras_model, mnist, 4).argmax()
+    assert saliency["top"] == keras_probabilities(keras_model, mnist.test_images[4]).argmax()
     assert saliency["saliency"] is not None and max(saliency["saliency"]) > 0
 
     sample = json.loads((example_site / "assets/models/digits/test-sample.json").read_text())
@@ -119,7 +119,7 @@ def test_the_post_runs_its_blocks_under_the_strict_csp(open_page, keras_model, m
     assert loaded == expected[0]
     wait_all_predicted(page, 3)
     mistake = block_results(page)[2]
-    assert mistake["top"] == keras_probabilities(keras_model, mnist, loaded).argmax() == predicted != truth
+    assert mistake["top"] == keras_probabilities(keras_model, mnist.test_images[loaded]).argmax() == predicted != truth
 
     assert not watch.errors, watch.errors
     hosts = {urlparse(url).hostname for url in watch.urls if not url.startswith("data:")}
