@@ -262,7 +262,8 @@ def test_readers_never_raise_on_any_kind_of_damage(tmp_path, browser_copy) -> No
 # -- 2. an entry is usable only with every file its recipe declares ---------------------------
 
 
-@pytest.mark.parametrize("name", ["model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.png", "test-sample.json"])
+@pytest.mark.parametrize("name", ["model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.png",
+                                  "test-sample.json", "teach-features.bin", "teach-sample.json"])
 def test_model_entry_without_a_declared_file_is_unusable(name, model_copy, data_cache_dir, caplog) -> None:
     root, entry = model_copy
     rewrite_entry(entry, remove=(name,))  # the manifest agrees: only the recipe knows the file is due
@@ -362,6 +363,8 @@ def spoiled_metrics(metrics: dict, how: str) -> dict:
         metrics["drawn"]["test"]["per_style"]["4-open"]["count"] = "2"
     elif how == "drawn accuracy above 1":
         metrics["drawn"]["test"]["accuracy"] = 91.7
+    elif how == "no teach sample":
+        del metrics["teach_sample"]
     return metrics
 
 
@@ -377,6 +380,7 @@ METRICS_DAMAGE = {
     "no drawn test part": "drawn.test is missing",
     "drawn style count as text": "drawn.test.per_style.4-open.count must be an integer",
     "drawn accuracy above 1": "drawn.test.accuracy must be a number from 0 to 1",
+    "no teach sample": "teach_sample is missing",
 }
 
 

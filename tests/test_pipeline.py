@@ -33,7 +33,10 @@ def cli(command: str, *overrides: str, cache: Path, **popen) -> subprocess.Popen
 
 def test_first_build_trains_second_is_fresh(tiny_artefacts, data_cache_dir) -> None:
     assert tiny_artefacts.built
-    assert set(tiny_artefacts.files) == {"model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.json", "test-sample.png"}
+    assert set(tiny_artefacts.files) == {
+        "model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.json", "test-sample.png",
+        "teach-sample.json", "teach-features.bin",
+    }
     assert (tiny_artefacts.directory / MANIFEST_NAME).is_file()
     again = ensure_fresh(tiny_recipe(data_cache_dir), tiny_artefacts.directory.parent)
     assert not again.built and again.fingerprint == tiny_artefacts.fingerprint

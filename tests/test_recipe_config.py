@@ -19,8 +19,9 @@ from .conftest import ROOT, TINY_RECIPE
 
 #: The defaults' `to_dict()` as the committed code produced it before validation was tightened,
 #: plus `drawn_benchmark` (issue 13: the drawn-digit benchmark's size, added deliberately, which
-#: changed every fingerprint once). It feeds the cache fingerprint: if this test fails, every
-#: user's model would be retrained.
+#: changed every fingerprint once) and `teach_sample` (the digits shipped for in-browser
+#: fine-tuning, added deliberately with the new files). It feeds the cache fingerprint: if this
+#: test fails, every user's model would be retrained.
 DEFAULT_DICT = {
     "network": "canvas", "epochs": 10, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
     "dropout": 0.3,
@@ -31,6 +32,7 @@ DEFAULT_DICT = {
     "quantization": "uint8", "shard_bytes": 4194304, "train_subset": None, "test_subset": None,
     "drawn_benchmark": {"habits_per_digit": 240, "redrawn_per_digit": 120},
     "redrawn_training": {"images": 30_000, "habit_edit_rate": 0.3},
+    "teach_sample": {"replay_per_digit": 30, "check_per_digit": 50, "holdout_per_digit": 100},
 }
 
 #: Each key's allowed values, as its error message states them.
@@ -56,6 +58,11 @@ ALLOWED = {
     ),
     "redrawn_training.images": "a whole number from 0 to 60,000 (0 trains on MNIST's scans alone)",
     "redrawn_training.habit_edit_rate": "a number from 0 to 1",
+    "teach_sample.replay_per_digit": (
+        "a whole number from 1 to 5,421 (MNIST's training split has 5,421 fives, its scarcest digit)"
+    ),
+    "teach_sample.check_per_digit": "a whole number from 1 to 892 (MNIST's test split has 892 fives, its scarcest digit)",
+    "teach_sample.holdout_per_digit": "a whole number from 1 to 892 (MNIST's test split has 892 fives, its scarcest digit)",
 }
 SCALE_RANGE_MESSAGE = "recipe.augmentation.scale_range must be [low, high], two numbers with 0.25 <= low <= high <= 2, got {}."
 ENABLED_MESSAGE = "recipe.augmentation.enabled must be true or false, got {}."
@@ -64,7 +71,7 @@ DRAWN_BENCHMARK_MESSAGE = (
     "recipe.drawn_benchmark must be a mapping of habits_per_digit and redrawn_per_digit to numbers, got {}."
 )
 #: Keys that live in a mapping of their own: `augmentation.x` is `{"augmentation": {"x": …}}`.
-NESTED = ("augmentation", "drawn_benchmark", "redrawn_training")
+NESTED = ("augmentation", "drawn_benchmark", "redrawn_training", "teach_sample")
 
 
 def recipe_with(key: str, value) -> dict:
@@ -153,6 +160,9 @@ def test_ints_given_for_floats_become_floats() -> None:
         ("drawn_benchmark.redrawn_per_digit", [0, 2, 868], [-2, 870, 1, 3, 867]),
         ("redrawn_training.images", [0, 60_000], [-1, 60_001]),
         ("redrawn_training.habit_edit_rate", [0, 1], [-0.001, 1.001]),
+        ("teach_sample.replay_per_digit", [1, 5_421], [0, 5_422]),
+        ("teach_sample.check_per_digit", [1, 892], [0, 893]),
+        ("teach_sample.holdout_per_digit", [1, 892], [0, 893]),
     ],
 )
 def test_each_bound_holds_at_its_edges(key: str, accepted: list, refused: list) -> None:
@@ -175,6 +185,7 @@ def test_scale_range_bounds() -> None:
 WHOLE_NUMBER_KEYS = {
     "epochs": 5, "batch_size": 64, "seed": 1, "shard_bytes": 100_000, "train_subset": 6000, "test_subset": 1,
     "drawn_benchmark.habits_per_digit": 8, "drawn_benchmark.redrawn_per_digit": 2,
+    "teach_sample.replay_per_digit": 30, "teach_sample.check_per_digit": 50, "teach_sample.holdout_per_digit": 100,
 }
 REAL_NUMBER_KEYS = {
     "learning_rate": 0.5, "dropout": 0.5, "augmentation.max_rotation_degrees": 10.0,
@@ -324,6 +335,20 @@ def test_drawn_benchmark_bounds_are_the_generators(mnist: MnistArrays) -> None:
     parity = np.arange(len(mnist.test_labels)) % 2
     scarcest = min(int(((mnist.test_labels == d) & (parity == p)).sum()) for d in range(10) for p in (0, 1))
     assert MAX_DRAWN_REDRAWN_PER_DIGIT == 2 * scarcest
+
+
+def test_teach_sample_bounds_are_mnists_scarcest_digit(mnist: MnistArrays) -> None:
+    """A class-balanced choice takes at most as many of each digit as the split has of its scarcest."""
+    import numpy as np
+
+    from model_build.mnist.config import MAX_TEACH_HOLDOUT_PER_DIGIT, MAX_TEACH_REPLAY_PER_DIGIT
+
+    assert MAX_TEACH_REPLAY_PER_DIGIT == int(np.bincount(mnist.train_labels, minlength=10).min())
+    assert MAX_TEACH_HOLDOUT_PER_DIGIT == int(np.bincount(mnist.test_labels, minlength=10).min())
+    with pytest.raises(RecipeError, match=r"recipe.teach_sample must be a mapping of replay_per_digit"):
+        MnistConfig.from_mapping({"teach_sample": 5})
+    config = MnistConfig.from_mapping({"teach_sample": {"holdout_per_digit": 10}})
+    assert config.to_dict()["teach_sample"] == {"replay_per_digit": 30, "check_per_digit": 50, "holdout_per_digit": 10}
 
 
 # ---- direct construction is checked too -------------------------------------------------------

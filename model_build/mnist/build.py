@@ -22,6 +22,7 @@ from .metrics_schema import METRICS_JSON
 from .redrawn_set import RedrawnSet, load_redrawn_training_set
 from .run_record import Stopwatch, runtime_versions, write_json
 from .sample_digits import write_sample_digits
+from .teach_sample import choose_teach_sample, write_teach_sample
 from .training import train
 
 
@@ -33,7 +34,8 @@ def build_artefacts(
     data_path: Path | None = None,
     data_cache_dir: Path | None = None,
 ) -> None:
-    """Write model.json, the weight shards, metrics.json and the sample digits into `directory`."""
+    """Write model.json, the weight shards, metrics.json, the sample digits and the teach sample
+    into `directory`."""
     watch = Stopwatch()
     data = load_mnist(data_path, data_cache_dir)
     test_images, test_labels = data.test_images, data.test_labels
@@ -83,6 +85,7 @@ def build_artefacts(
     shipped_probabilities = predict_probabilities(result.model, test_images)
     shipped_eval = evaluation_from_predictions(shipped_probabilities.argmax(axis=1), test_labels)
     sample_size = write_sample_digits(directory, test_images, test_labels, shipped_probabilities)
+    teach = teach_sample(config, data, test_images, test_labels, result.model, directory)
     watch.lap("shipped_evaluation")
 
     # The same shipped weights on digits drawn as strokes (issue 13).
@@ -123,6 +126,7 @@ def build_artefacts(
                 "files": list(written.files),
             },
             "test_sample": {"digits": sample_size},
+            "teach_sample": teach,
             "drawn": drawn,
             "calibration": calibration.to_dict(),
             "history": result.history,
@@ -153,6 +157,11 @@ def build_artefacts(
         calibration.temperature,
         100 * calibration.unsure_below,
     )
+    logger.info(
+        "teach sample: %d training digits to replay, %d to check, %d held-out test digits (%.2f%% as shipped); %s bytes",
+        teach["replay_digits"], teach["check_digits"], teach["holdout_digits"], 100 * teach["holdout_shipped_accuracy"],
+        f"{teach['bytes']:,}",
+    )
 
 
 def redrawn_training_digits(config: MnistConfig, data: MnistArrays, cache_dir: Path) -> RedrawnSet | None:
@@ -164,6 +173,23 @@ def redrawn_training_digits(config: MnistConfig, data: MnistArrays, cache_dir: P
     return load_redrawn_training_set(
         data.train_images[:kept], data.train_labels[:kept], min(wanted.images, kept), config.seed,
         wanted.habit_edit_rate, cache_dir,
+    )
+
+
+def teach_sample(config: MnistConfig, data: MnistArrays, test_images: np.ndarray, test_labels: np.ndarray,
+                 model, directory: Path) -> dict:
+    """Write the teach sample: replay digits from the training digits trained on, holdout digits
+    from the test digits evaluated on, scored by `model` (holding the shipped weights)."""
+    kept = config.train_subset or len(data.train_images)
+    train_images, train_labels = data.train_images[:kept], data.train_labels[:kept]
+    sizes = config.teach_sample
+    chosen = choose_teach_sample(train_labels, test_labels, sizes.replay_per_digit, sizes.check_per_digit,
+                                 sizes.holdout_per_digit, config.seed)
+    holdout_images = test_images[chosen.holdout]
+    return write_teach_sample(
+        directory, model, (train_images[chosen.replay], train_labels[chosen.replay]),
+        (test_images[chosen.check], test_labels[chosen.check]),
+        (holdout_images, test_labels[chosen.holdout]), predict_probabilities(model, holdout_images),
     )
 
 

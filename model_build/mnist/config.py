@@ -150,6 +150,44 @@ class DrawnBenchmarkConfig:
         _normalise(self, "redrawn_per_digit", int(redrawn))
 
 
+# Settings for the teach sample (see teach_sample.py). MNIST's scarcest digit is the 5: 5,421 of
+# them in the training split, 892 in the test split; a class-balanced choice can take no more.
+TEACH_REPLAY_PER_DIGIT = 30
+TEACH_CHECK_PER_DIGIT = 50
+TEACH_HOLDOUT_PER_DIGIT = 100
+MAX_TEACH_REPLAY_PER_DIGIT = 5_421
+MAX_TEACH_HOLDOUT_PER_DIGIT = 892
+
+
+@dataclass(frozen=True)
+class TeachSampleConfig:
+    """MNIST digits shipped with the model for a reader's in-browser fine-tuning (teach-features.bin).
+
+    The page replays training digits while it fine-tunes the output layer on a reader's
+    corrections (so the model does not forget MNIST), checks on test digits how much of the
+    change it can keep without forgetting (its validation), and measures accuracy on other,
+    held-out test digits before and after. It decides no weight, only those two files and metrics.json's
+    `teach_sample` section. With a `train_subset` / `test_subset`, a digit that the subset holds
+    fewer times than asked is taken as often as the subset holds it.
+    """
+
+    #: Training digits per digit class, replayed while fine-tuning.
+    replay_per_digit: int = TEACH_REPLAY_PER_DIGIT
+    #: Test digits per digit class on which the page limits what fine-tuning may forget (its validation).
+    check_per_digit: int = TEACH_CHECK_PER_DIGIT
+    #: Test digits per digit class, on which the page measures accuracy.
+    holdout_per_digit: int = TEACH_HOLDOUT_PER_DIGIT
+
+    def __post_init__(self) -> None:
+        for key, high, split in (
+            ("replay_per_digit", MAX_TEACH_REPLAY_PER_DIGIT, "training"),
+            ("check_per_digit", MAX_TEACH_HOLDOUT_PER_DIGIT, "test"),
+            ("holdout_per_digit", MAX_TEACH_HOLDOUT_PER_DIGIT, "test"),
+        ):
+            note = f" (MNIST's {split} split has {high:,} fives, its scarcest digit)"
+            _normalise(self, key, _whole_number(f"teach_sample.{key}", getattr(self, key), 1, high, note))
+
+
 @dataclass(frozen=True)
 class MnistConfig:
     """Everything that decides the trained weights and the exported files."""
@@ -177,6 +215,8 @@ class MnistConfig:
     test_subset: int | None = None
     #: How many drawn digits the shipped weights are scored on (metrics.json's `drawn` section).
     drawn_benchmark: DrawnBenchmarkConfig = field(default_factory=DrawnBenchmarkConfig)
+    #: How many MNIST digits ship for in-browser fine-tuning (teach-features.bin and teach-sample.json).
+    teach_sample: TeachSampleConfig = field(default_factory=TeachSampleConfig)
 
     def __post_init__(self) -> None:
         _check_choice("network", self.network, NetworkName)
@@ -211,6 +251,11 @@ class MnistConfig:
                        _section_from("redrawn_training", self.redrawn_training, RedrawnTrainingConfig(), _REDRAWN_TYPE))
         elif not isinstance(self.redrawn_training, RedrawnTrainingConfig):
             raise RecipeError(_REDRAWN_TYPE.format(_shown(self.redrawn_training)))
+        if isinstance(self.teach_sample, Mapping):
+            _normalise(self, "teach_sample",
+                       _section_from("teach_sample", self.teach_sample, TeachSampleConfig(), _TEACH_TYPE))
+        elif not isinstance(self.teach_sample, TeachSampleConfig):
+            raise RecipeError(_TEACH_TYPE.format(_shown(self.teach_sample)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples become lists)."""
@@ -259,6 +304,9 @@ class MnistConfig:
         redrawn = values.pop("redrawn_training", None)
         if redrawn is not None:
             values["redrawn_training"] = _section_from("redrawn_training", redrawn, base.redrawn_training, _REDRAWN_TYPE)
+        teach = values.pop("teach_sample", None)
+        if teach is not None:
+            values["teach_sample"] = _section_from("teach_sample", teach, base.teach_sample, _TEACH_TYPE)
         try:
             return replace(base, **values)
         except TypeError as error:
@@ -280,6 +328,10 @@ _DRAWN_BENCHMARK_TYPE = (
 
 
 _REDRAWN_TYPE = "recipe.redrawn_training must be a mapping of images and habit_edit_rate to numbers, got {}."
+
+
+_TEACH_TYPE = ("recipe.teach_sample must be a mapping of replay_per_digit, check_per_digit and holdout_per_digit "
+               "to numbers, got {}.")
 
 
 def _drawn_benchmark_from(value: Any, base: DrawnBenchmarkConfig) -> DrawnBenchmarkConfig:

@@ -107,7 +107,8 @@ FRACTION = Number(minimum=0, maximum=1)
 NUMBER = Number()
 DIGITS = 10
 
-#: Every key of metrics.json that the site build reads, and the shape it must have.
+#: Every key of metrics.json that the site build reads (and the teach sample's summary), and the
+#: shape it must have.
 METRICS: Mapping[str, Shape] = {
     "network": Text(),
     "parameters": COUNT,
@@ -147,6 +148,10 @@ METRICS: Mapping[str, Shape] = {
         "test_ece_before": FRACTION,
         "test_ece_after": FRACTION,
     },
+    #: The teach sample (teach-features.bin and teach-sample.json) shipped for in-browser fine-tuning: the site
+    #: shows none of it, but an entry without it lacks the files a reader's teaching fetches.
+    "teach_sample": {"replay_digits": COUNT, "check_digits": COUNT, "holdout_digits": COUNT, "bytes": COUNT,
+                     "holdout_shipped_accuracy": FRACTION},
     #: Library name → version; the figures read `tensorflow-cpu` and `keras` when present.
     "versions": MappingOf(Text()),
 }

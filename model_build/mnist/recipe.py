@@ -16,6 +16,7 @@ from .data_sources import data_fingerprint
 from .metrics_schema import METRICS_JSON, metrics_problem
 from .run_record import LIBRARIES
 from .sample_digits import SAMPLE_JSON, SAMPLE_PNG
+from .teach_sample import TEACH_JSON, TEACH_FEATURES
 
 if TYPE_CHECKING:
     from ..pipeline import Artefacts
@@ -24,10 +25,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 #: Modules that do not shape the artefacts, so editing them must not retrain: the CLI, the
 #: charts (drawn from metrics.json at site-build time), the child-process runner, the recipe
 #: registry and the recipe-file reader, the tutorial's browser training data (a recipe of its
-#: own), and the metrics schema (a check of finished entries: an entry it refuses is rebuilt anyway).
+#: own), the metrics schema (a check of finished entries: an entry it refuses is rebuilt anyway),
+#: and the simulated reader of the teaching tests and benchmark (drawn/reader.py).
 _NOT_ARTEFACT_CODE = {
     "cli.py", "__main__.py", "charts.py", "isolated.py", "browser_data.py", "metrics_schema.py",
-    "recipe_file.py", "recipes.py",
+    "recipe_file.py", "recipes.py", "reader.py",
 }
 #: What a missing library is called in a message, and what to install instead, keyed as
 #: `distribution_versions(LIBRARIES)` reports it.
@@ -38,7 +40,7 @@ _INSTALL = {
 }
 MODEL_JSON = "model.json"
 #: The files of every entry, besides the weight shards that model.json names.
-FIXED_FILES = (MODEL_JSON, METRICS_JSON, SAMPLE_PNG, SAMPLE_JSON)
+FIXED_FILES = (MODEL_JSON, METRICS_JSON, SAMPLE_PNG, SAMPLE_JSON, TEACH_FEATURES, TEACH_JSON)
 
 
 def artefact_code_files() -> list[Path]:
@@ -98,7 +100,7 @@ class MnistRecipe:
         build_artefacts(self.config, directory, logger, data_path=self.data_path, data_cache_dir=self.data_cache_dir)
 
     def required_files(self, directory: Path) -> list[str]:
-        """model.json, metrics.json, the sample digits, and every weight shard model.json names."""
+        """model.json, metrics.json, the sample digits, the teach sample, and every weight shard model.json names."""
         try:
             shards = weight_files(directory / MODEL_JSON)
         except (OSError, ValueError, RecursionError):  # `verify` says what is wrong with model.json

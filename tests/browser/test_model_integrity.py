@@ -17,7 +17,8 @@ from .conftest import TOOL_PATH, read_digits_through_pad
 POST_PATH = "blog/mnist-in-the-browser/"
 MODEL_DIR = "assets/models/digits/"
 #: The files of the model's build; the version is computed over them.
-ARTEFACTS = ("model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.json", "test-sample.png")
+ARTEFACTS = ("model.json", "group1-shard1of1.bin", "metrics.json", "test-sample.json", "test-sample.png",
+             "teach-sample.json", "teach-features.bin")
 SHARD = re.compile(r".*/group1-shard1of1\.bin(\?.*)?$")
 #: A browser without crypto.subtle, as a page served over plain http from a LAN address is.
 WITHOUT_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined, configurable: true });"
