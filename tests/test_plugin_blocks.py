@@ -45,7 +45,7 @@ def test_blocks_render_without_any_markdown_extensions_configured(tmp_path, cach
     html = (build_site(config_file) / "index.html").read_text(encoding="utf-8")
     blocks = re.findall(r'<div class="digit-recognizer(?: [^"]*)?"([^>]*)>', html)
     assert len(blocks) == 3  # bare, preset, and the one inside the confusion explorer
-    assert 'data-panels="canvas steps input probabilities saliency"' in blocks[0]
+    assert 'data-panels="canvas steps input probabilities saliency teach"' in blocks[0]
     assert 'data-preset="mnist-test-3"' in blocks[1] and 'data-size="200"' in blocks[1]
     assert html.count('class="dc-cell"') >= 1 and "digit-confusion" in html
     assert html.count('class="digit-recognizer__fallback"') == 3

@@ -28,7 +28,7 @@ from .translations import Translations, translations_for
 RECOGNIZER_FENCE = "digit-recognizer"
 CONFUSION_FENCE = "digit-confusion"
 FENCES = (RECOGNIZER_FENCE, CONFUSION_FENCE)
-PANELS = ("canvas", "steps", "input", "probabilities", "saliency")
+PANELS = ("canvas", "steps", "input", "probabilities", "saliency", "teach")
 SALIENCY_METHODS = ("gradient", "smoothgrad")
 SIZE_RANGE = (160, 560)
 DEFAULT_SIZE = 280

@@ -4,7 +4,7 @@ As in Material's `partials/languages/`: a flat table of keys namespaced by where
 (`blocks.no_js`, `recognizer.ready`, `styles.4-open`…), looked up with English filling in any
 key a table lacks. This module is the only place that maps a site's language to a table: the
 Python that renders HTML reads `translations_for(language)`, and the browser code imports the
-same table's `main.`/`recognizer.`/`confusion.`/`tutorial.` keys from the generated
+same table's `main.`/`recognizer.`/`confusion.`/`tutorial.`/`teach.` keys from the generated
 `js/translations.js` (`translation_module`).
 
 Templates hold `{name}` placeholders, the same syntax in Python and JS (assets/js/i18n.js);
@@ -24,7 +24,7 @@ LOCALES = Path(__file__).resolve().parent / "locales"
 #: The table every other one falls back to, and the one for any language without its own.
 FALLBACK = "en"
 #: Key namespaces the browser code uses: only these are written into js/translations.js.
-BROWSER_NAMESPACES = ("main", "recognizer", "confusion", "tutorial")
+BROWSER_NAMESPACES = ("main", "recognizer", "confusion", "tutorial", "teach")
 #: `{name}`, spelled out rather than `\w` so that Python (Unicode `\w`) and JS (ASCII `\w`) agree.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

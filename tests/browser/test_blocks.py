@@ -97,7 +97,7 @@ def test_the_post_runs_its_blocks_under_the_strict_csp(open_page, keras_model, m
     console errors, only requests to this site, and the loaded mistake predicted as Keras does."""
     page, watch = open_page(POST_PATH)
     blocks = page.locator(".digit-recognizer")
-    assert blocks.count() == 3
+    assert blocks.count() == 4  # preprocessing, saliency, the confusion explorer's, teaching
     for i in range(2):  # the preprocessing block (strokes preset) and the saliency block (MNIST preset)
         blocks.nth(i).scroll_into_view_if_needed()
     wait_all_predicted(page, 2)
@@ -129,8 +129,8 @@ def test_the_post_runs_its_blocks_under_the_strict_csp(open_page, keras_model, m
 def test_without_javascript_blocks_show_a_picture_and_a_sentence(open_page) -> None:
     page, _ = open_page(POST_PATH, java_script_enabled=False)
     fallbacks = page.locator(".digit-recognizer__fallback")
-    assert fallbacks.count() == 3
-    for i in range(3):
+    assert fallbacks.count() == 4
+    for i in range(4):
         fallback = fallbacks.nth(i)
         fallback.scroll_into_view_if_needed()
         assert "JavaScript" in fallback.inner_text()
@@ -141,7 +141,7 @@ def test_without_javascript_blocks_show_a_picture_and_a_sentence(open_page) -> N
 
 @pytest.mark.parametrize("scheme", ["default", "slate"])
 def test_the_post_fits_a_phone_with_its_blocks(open_page, scheme) -> None:
-    """At 360 px the post (three recognizers, the confusion table) never scrolls sideways.
+    """At 360 px the post (four recognizers, the confusion table) never scrolls sideways.
 
     The cell is clicked as soon as it is on screen, usually before the explorer's code has
     loaded: the click must be replayed, not lost."""
@@ -154,11 +154,17 @@ def test_the_post_fits_a_phone_with_its_blocks(open_page, scheme) -> None:
     page.locator(".dc-cell").first.click()
     page.wait_for_function("() => document.querySelector('.digit-confusion').dataset.loaded !== undefined", timeout=30_000)
     wait_all_predicted(page, 3)
+    teaching = blocks.nth(3)
+    teaching.scroll_into_view_if_needed()
+    teaching.locator(".dr-teach-digit").first.wait_for(timeout=30_000)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the post scrolls sideways by {overflow}px"
-    for i in range(3):
+    for i in range(4):
         box = blocks.nth(i).locator(".dr-canvas").bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    box = teaching.locator(".dr-panel--teach").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".digit-confusion").screenshot(path=str(SCREENSHOTS / f"post-confusion-phone-{scheme}.png"))
+    teaching.screenshot(path=str(SCREENSHOTS / f"post-teach-phone-{scheme}.png"))
     assert not watch.errors

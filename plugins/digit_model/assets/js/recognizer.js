@@ -6,11 +6,12 @@ import { element, paintValues } from "./dom.js";
 import { DrawingPad } from "./drawing-pad.js";
 import { t } from "./i18n.js";
 import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
+import { personalState } from "./personal-model.js";
 import { saliencyMap } from "./saliency.js";
 import * as siteConfig from "./site-config.js";
 import { loadModel } from "./tf-runtime.js";
 
-export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency"];
+export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency", "teach"];
 
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 
@@ -36,6 +37,8 @@ export class Recognizer {
   constructor(root, options = {}) {
     this.root = root;
     this.loadModel = options.loadModel || ((onProgress) => loadModel(undefined, onProgress));
+    // The tutorial's blocks bring models of their own: no personal model, nothing to teach.
+    this.loadsOwnModel = Boolean(options.loadModel);
     this.unsureBelow = "unsureBelow" in options ? options.unsureBelow : options.loadModel ? null : siteConfig.unsureBelow;
     const panels = (root.dataset.panels || PANELS.join(" ")).split(/[\s,]+/).filter(Boolean);
     this.panels = new Set(panels);
@@ -143,8 +146,22 @@ export class Recognizer {
     }
     grid.append(saliency);
 
+    // Teaching the model the reader's handwriting: its code loads only where the panel is shown.
+    const teach = element("section", { class: "dr-panel dr-panel--teach" });
+    if (this.panels.has("teach") && !this.loadsOwnModel) {
+      this.teachPanel = import("./teach.js").then(({ TeachPanel }) => new TeachPanel(this, teach));
+    } else {
+      teach.hidden = true;
+    }
+    grid.append(teach);
+
+    this.personalBadge = element("p", { class: "dr-personal", hidden: "", text: t("recognizer.personal") });
     this.backendNote = element("p", { class: "dr-backend" });
-    this.root.append(this.status, this.progress, grid, this.backendNote);
+    this.root.append(this.status, this.progress, this.personalBadge, grid, this.backendNote);
+    document.addEventListener("digit-model:personal", () => {
+      this.#showPersonal();
+      this.schedule();
+    });
 
     this.root.addEventListener("click", (event) => {
       const action = event.target.closest("[data-action]")?.dataset.action;
@@ -199,8 +216,16 @@ export class Recognizer {
     this.progress.hidden = true;
     this.backendNote.textContent = t("recognizer.backend", { backend });
     this.root.dataset.backend = backend;
+    this.#showPersonal();
     this.#setState("ready", t("recognizer.ready"));
     this.schedule();
+  }
+
+  /** The mark that says the reader's personal model answers here (the site's model otherwise). */
+  #showPersonal() {
+    const active = !this.loadsOwnModel && this.model !== null && personalState().active;
+    this.personalBadge.hidden = !active;
+    this.root.dataset.personal = active ? "active" : "none";
   }
 
   #setState(state, message) {

@@ -11,6 +11,7 @@
 // with a new model.json gives a clear error instead of a model that predicts garbage.
 
 import * as siteConfig from "./site-config.js";
+import { adoptSiteModel } from "./personal-model.js";
 import { sha256Hex } from "./sha256.js";
 
 let tfPromise = null;
@@ -117,7 +118,7 @@ export function modelFileUrl(name, modelUrl = siteConfig.modelUrl) {
 }
 
 /** The bytes of `name` (next to the model), or a ModelLoadError naming it. */
-async function fetchModelFile(name, modelUrl) {
+export async function fetchModelFile(name, modelUrl = siteConfig.modelUrl) {
   try {
     const response = await fetch(modelFileUrl(name, modelUrl));
     if (!response.ok) {
@@ -198,6 +199,8 @@ export function loadModel(url = siteConfig.modelUrl, onProgress = () => {}) {
       const tf = globalThis.tf;
       const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
       const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      // The site's model carries the reader's personal output layer, if they taught it one here.
+      if (url === siteConfig.modelUrl) await adoptSiteModel(tf, model);
       return { model, backend };
     });
     promise.catch(() => modelPromises.delete(url));
