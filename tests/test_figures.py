@@ -46,12 +46,21 @@ METRICS = {
         "max_confident_error_rate": 0.005, "bins": 15, "test_unsure_share": 0.021667,
         "test_confident_accuracy": 0.998297,
     },
+    "teach_sample": {"replay_digits": 300, "check_digits": 500, "holdout_digits": 1000, "bytes": 172800,
+                     "holdout_shipped_accuracy": 0.992},
     "versions": {"tensorflow-cpu": "tensorflow-cpu 2.21.0", "keras": "3.15.1"},
 }
 
 
 def figures(metrics: dict, language: str = "zh-TW") -> dict[str, str]:
     return dict(Figures.from_metrics(metrics, "0a959104ebb2" * 5, "assets/models/digits/", language, 1_110_000).text)
+
+
+def test_teach_sample_figures() -> None:
+    text = figures(METRICS)
+    assert (text["teach_replay_digits"], text["teach_check_digits"], text["teach_holdout_digits"]) == ("300", "500", "1,000")
+    assert text["teach_holdout_accuracy"] == "99.20%"
+    assert text["teach_kb"] == "173 KB"
 
 
 def test_network_and_training_data_figures() -> None:

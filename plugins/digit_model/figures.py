@@ -81,6 +81,7 @@ class Figures:
         style_labels = translations.section("styles")
         calibration = metrics["calibration"]
         unsure_share = calibration["test_unsure_share"]
+        teach = metrics["teach_sample"]
         text = {
             "test_accuracy": _percent(accuracy["float32"]),
             "shipped_accuracy": _percent(accuracy["shipped"]),
@@ -123,6 +124,11 @@ class Figures:
             "drawn_unsure_share": _percent(unsure_share),
             "drawn_unsure_digits": _thousands(round(unsure_share * drawn["count"])),
             "drawn_confident_accuracy": _or_missing(calibration["test_confident_accuracy"], _percent),
+            "teach_replay_digits": _thousands(teach["replay_digits"]),
+            "teach_check_digits": _thousands(teach["check_digits"]),
+            "teach_holdout_digits": _thousands(teach["holdout_digits"]),
+            "teach_holdout_accuracy": _percent(teach["holdout_shipped_accuracy"]),
+            "teach_kb": _kilobytes(teach["bytes"]),
             "tensorflow_version": metrics["versions"].get("tensorflow-cpu", "").split(" ")[-1],
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],
