@@ -1,4 +1,5 @@
-"""Put the pinned TF.js files into the plugin package, so that an installed wheel needs no npm.
+"""Put the pinned TF.js files and the light TF.js build into the plugin package, so that an
+installed wheel needs no npm.
 
 Run by the wheel build (setup.py's build_py) and by `make setup`; by hand:
 `python tools/bundle_runtime.py [--node-modules DIR]`. Standard library only: a wheel build runs
@@ -7,8 +8,11 @@ it in an isolated environment that holds nothing but setuptools.
 Where the files come from, in order: the folder already holds them (nothing to do); the
 project's `node_modules` holds the pinned packages (`npm ci` ran); otherwise `npm ci` of the
 project's lock file in a temporary folder, deleted afterwards. Every file is checked against the
-Subresource Integrity recorded in `plugins/digit_model/tfjs_files.json` (the registry's bytes),
-and the folder is replaced in one rename, so an interrupted run leaves the old folder or none.
+Subresource Integrity recorded in `plugins/digit_model/tfjs_files.json` (the registry's bytes).
+The light build (tools/light_runtime/) is made from the same packages with Node and the pinned
+esbuild; `light-build.json` records a hash of its inputs and the SRI of its output, so a changed
+input rebuilds it and the plugin can check the installed file. The folder is replaced in one
+rename, so an interrupted run leaves the old folder or none.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ PACKAGE = ROOT / "plugins" / "digit_model"
 SPEC = PACKAGE / "tfjs_files.json"
 #: Git-ignored: third-party code never enters the repository, only the wheel.
 TARGET = PACKAGE / "tfjs"
+LIGHT_SOURCES = ROOT / "tools" / "light_runtime"
+#: What the light build is made from: a change to any of them makes a new build.
+LIGHT_INPUTS = (LIGHT_SOURCES / "entry.js", LIGHT_SOURCES / "build.mjs", LIGHT_SOURCES / "runtime.json", ROOT / "package-lock.json")
+LIGHT_FILE = "tf-light.min.js"
+#: The light build's stamp, read by the plugin (digit_model/runtime.py) too.
+LIGHT_STAMP = "light-build.json"
 
 
 class BundleError(Exception):
@@ -55,15 +65,31 @@ def problems(folder: Path, files: list[dict], *, in_packages: bool) -> list[str]
     return found
 
 
+def light_inputs_hash() -> str:
+    digest = hashlib.sha256()
+    for path in LIGHT_INPUTS:
+        digest.update(f"{path.name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def light_build_is_current(folder: Path) -> bool:
+    """The light build in `folder` is made from today's inputs and is the file its stamp describes."""
+    try:
+        stamp = json.loads((folder / LIGHT_STAMP).read_text(encoding="utf-8"))
+        return stamp["inputs"] == light_inputs_hash() and integrity(folder / stamp["file"]) == stamp["integrity"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def bundle(node_modules: Path | None = None, target: Path = TARGET, spec_path: Path = SPEC) -> str:
-    """Make `target` hold the pinned files; say where they came from."""
+    """Make `target` hold the pinned files and a current light build; say where they came from."""
     files = spec_files(spec_path)
-    if not problems(target, files, in_packages=False):
-        return f"{target} already holds the pinned TF.js files"
+    if not problems(target, files, in_packages=False) and light_build_is_current(target):
+        return f"{target} already holds the pinned TF.js files and a current light build"
     node_modules = node_modules or ROOT / "node_modules"
-    if not problems(node_modules, files, in_packages=True):
+    if not problems(node_modules, files, in_packages=True) and (node_modules / "esbuild").is_dir():
         _replace(target, files, node_modules)
-        return f"copied from {node_modules}"
+        return f"copied and built from {node_modules}"
     with tempfile.TemporaryDirectory(prefix="digit-model-npm-") as scratch:
         _npm_ci(Path(scratch))
         installed = Path(scratch) / "node_modules"
@@ -93,12 +119,43 @@ def _npm_ci(folder: Path) -> None:
         raise BundleError(f"`npm ci` failed ({completed.returncode}): {completed.stderr.strip()[-2000:]}")
 
 
+def build_light(node_modules: Path, folder: Path) -> None:
+    """Build the light runtime into `folder` from the packages in `node_modules`, and stamp it."""
+    node = shutil.which("node")
+    if node is None:
+        raise BundleError(
+            "building the package needs Node.js, to build the light TF.js runtime with esbuild: install Node.js "
+            "(which brings npm) and run `npm ci` in the project folder, or install a prebuilt wheel."
+        )
+    completed = subprocess.run(
+        [node, str(LIGHT_SOURCES / "build.mjs"), str(folder / LIGHT_FILE)],
+        cwd=node_modules.parent, capture_output=True, text=True,
+    )
+    if completed.returncode != 0:
+        raise BundleError(f"building the light TF.js runtime failed: {(completed.stderr or completed.stdout).strip()[-2000:]}")
+    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    stamp = {
+        "description": "The light TF.js build (tools/light_runtime/), made by tools/bundle_runtime.py.",
+        "file": LIGHT_FILE,
+        "bytes": (folder / LIGHT_FILE).stat().st_size,
+        "integrity": integrity(folder / LIGHT_FILE),
+        "inputs": light_inputs_hash(),
+        "esbuild": summary["esbuild"],
+        "backends": json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))["backends"],
+        "layers": json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))["layers"],
+    }
+    (folder / LIGHT_STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+
+
 def _replace(target: Path, files: list[dict], node_modules: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".tfjs-", dir=target.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the installed package must be readable by all
     try:
         for entry in files:
             shutil.copyfile(node_modules / entry["package"] / entry["path"], staging / Path(entry["path"]).name)
+        build_light(node_modules, staging)
+        for path in staging.iterdir():
+            path.chmod(0o644)
         old = target.with_name(f".tfjs-old-{os.getpid()}")
         if target.exists():
             target.rename(old)

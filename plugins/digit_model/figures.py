@@ -66,6 +66,7 @@ class Figures:
         model_dir: str,
         language: str | None = None,
         runtime_bytes: int = 0,
+        light_bytes: int = 0,
     ) -> Figures:
         translations = translations_for(language or "en")
         words = translations.section("figures")
@@ -133,6 +134,8 @@ class Figures:
             "keras_version": metrics["versions"].get("keras", ""),
             "fingerprint": fingerprint[:12],
             "tfjs_size": f"{runtime_bytes / 1e6:.2f} MB",
+            # The light build when the site serves it, else the full library (what a recognizer loads).
+            "tfjs_light_size": f"{(light_bytes or runtime_bytes) / 1e3:.0f} KB",
         }
         return cls(text, metrics, model_dir)
 

@@ -56,7 +56,7 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         for warning in self.models.model.warnings():
             log.warning("%s", warning)
         node_modules = config_file.parent / Path(self.config.node_modules).expanduser() if self.config.node_modules else None
-        self.runtime = resolve_runtime(self.config.tfjs, node_modules, self.config.assets_dir)
+        self.runtime = resolve_runtime(self.config.tfjs, node_modules, self.config.assets_dir, build=self.config.tfjs_build)
         self.language = self.blocks.language = site_language(config)
         self._add_entry_assets(config)
         self._register_fences(config)
@@ -94,7 +94,8 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         self.blocks.sample = SampleDigits.load(self.artefacts.directory) if SAMPLE_JSON in self.artefacts.files else None
         self.blocks.confusion = metrics["confusion_matrix"]
         self.figures = Figures.from_metrics(metrics, self.artefacts.fingerprint, self.config.model_dir,
-                                            language=self.language, runtime_bytes=RUNTIME_BYTES)
+                                            language=self.language, runtime_bytes=RUNTIME_BYTES,
+                                            light_bytes=self.runtime.light_bytes)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         """Add the model, its charts, TF.js and our assets as generated files (no copying)."""

@@ -1,5 +1,7 @@
-"""The TF.js runtime the site loads: the pinned files bundled in this package, a `node_modules`
-folder the site names, or the same files from a pinned CDN URL."""
+"""The TF.js runtime the site loads: the light build bundled in this package (the kernels and
+layers the recognizer needs, CPU backend), and the full library for pages that train (the
+tutorial) or for sites that ask for it, from this package, a `node_modules` folder the site
+names, or a pinned CDN URL."""
 
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 #: wheel build that copies them into BUNDLED_DIR (tools/bundle_runtime.py).
 SPEC_FILE = PACKAGE_DIR / "tfjs_files.json"
 BUNDLED_DIR = PACKAGE_DIR / "tfjs"
+#: Written by the package build next to the light build: its file, bytes, SRI, backends, layers.
+LIGHT_STAMP = "light-build.json"
+#: Blocks that need the full library (training a model in the page): a page holding one loads it.
+FULL_BUILD_BLOCKS = ".digit-tutorial"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ class TfjsRuntime:
     wasm_src: str | None = None
     wasm_dir: str | None = None
     wasm_integrity: str | None = None
+    #: The light build (site path) and the backends it holds; None: every page loads the full library.
+    light_src: str | None = None
+    light_backends: tuple[str, ...] = ()
+    light_bytes: int = 0
 
     @property
     def is_local(self) -> bool:
@@ -155,6 +165,22 @@ def check_bundled(folder: Path = BUNDLED_DIR) -> None:
         )
 
 
+def light_build(folder: Path = BUNDLED_DIR) -> dict:
+    """The light build's stamp, after checking that the file it names is there, byte for byte;
+    PluginError (saying how to repair the install, or to use the full library) otherwise."""
+    try:
+        stamp = json.loads((folder / LIGHT_STAMP).read_text(encoding="utf-8"))
+        intact = integrity_of(folder / stamp["file"]) == stamp["integrity"]
+    except (OSError, ValueError, KeyError, TypeError):
+        intact = False
+    if not intact:
+        raise PluginError(
+            f"digit-model: the light TF.js build bundled with the plugin is missing or damaged in {folder}. "
+            f"{repair_hint()}; or set `tfjs_build: full` to serve the whole library instead."
+        )
+    return stamp
+
+
 def repair_hint() -> str:
     """How to put the bundled files back: the bundling script in a checkout of the repository
     (an editable install does not copy files), else a reinstall from where the package came from."""
@@ -165,9 +191,11 @@ def repair_hint() -> str:
     return f"Run `{pip_install_command(reinstall=True)}`"
 
 
-def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundled: Path = BUNDLED_DIR) -> TfjsRuntime:
-    """`cdn`: the pinned URLs with their SRI; `local`: the files bundled in this package, or
-    those of `node_modules` when the site names one (checked either way)."""
+def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundled: Path = BUNDLED_DIR,
+                    build: str = "light") -> TfjsRuntime:
+    """`cdn`: the pinned URLs with their SRI (the full library: the light build is on no CDN);
+    `local`: the files bundled in this package, or those of `node_modules` when the site names
+    one (checked either way), plus the light build from this package unless `build` is "full"."""
     if mode == "cdn":
         wasm_dir = f"{_SPEC['cdn']}{WASM_SCRIPT.package}@{TFJS_VERSION}/{posixpath.dirname(WASM_SCRIPT.path)}/"
         return TfjsRuntime(CDN_URL, CDN_INTEGRITY, (), wasm_src=wasm_dir + WASM_SCRIPT.name, wasm_dir=wasm_dir,
@@ -179,8 +207,16 @@ def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundl
         check_installed(node_modules)
         sources = {file.name: node_modules / file.package / file.path for file in RUNTIME_FILES}
     folder = f"{assets_dir}tfjs/"
-    files = tuple((folder + name, path) for name, path in sources.items())
-    return TfjsRuntime(folder + SCRIPT.name, None, files, wasm_src=folder + WASM_SCRIPT.name, wasm_dir=folder)
+    light = light_build(bundled) if build == "light" else None
+    if light:
+        # The bundled license notices travel with the build (the browser never fetches them).
+        for name in (light["file"], light["file"] + ".LEGAL.txt"):
+            sources[name] = bundled / name
+    files = tuple((folder + name, path) for name, path in sources.items() if path.is_file())
+    return TfjsRuntime(folder + SCRIPT.name, None, files, wasm_src=folder + WASM_SCRIPT.name, wasm_dir=folder,
+                       light_src=folder + light["file"] if light else None,
+                       light_backends=tuple(light["backends"]) if light else (),
+                       light_bytes=int(light["bytes"]) if light else 0)
 
 
 def content_version(files: Iterable[Path]) -> str | None:
@@ -244,6 +280,9 @@ def site_config_module(
         f"export const wasmDir = {url(runtime.wasm_dir)};",
         f"export const wasmIntegrity = {json.dumps(runtime.wasm_integrity)};",
         f"export const tfjsBytes = {RUNTIME_BYTES};",
+        f"export const tfjsLightSrc = {url(runtime.light_src)};",
+        f"export const tfjsLightBackends = {json.dumps(list(runtime.light_backends))};",
+        f"export const tfjsFullFor = {json.dumps(FULL_BUILD_BLOCKS)};",
         f"export const mnistDataUrl = {url(tutorial_data, f'?v={data_version}' if data_version else '')};",
         f"export const mnistDataBytes = {int(tutorial_data_bytes)};",
         f"export const unsureBelow = {'null' if unsure_below is None else json.dumps(float(unsure_below))};",

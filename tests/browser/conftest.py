@@ -45,22 +45,34 @@ TEST_PAGES = Path(__file__).resolve().parent / "pages"
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's site (mkdocs.yml, docs/, overrides/) plus TEST_PAGES, built with BROWSER_RECIPE."""
+    return _build_example_site(tmp_path_factory.mktemp("example-site"))
+
+
+@pytest.fixture(scope="session")
+def example_site_full(example_site: Path) -> Path:
+    """The same site with `tfjs_build: full` (every page loads the whole library: WebGL and WASM
+    backends too), from the same model cache, so no second training."""
+    return _build_example_site(example_site.parent, tfjs_build="full", site="site-full")
+
+
+def _build_example_site(work: Path, site: str = "site", **options) -> Path:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    work = tmp_path_factory.mktemp("example-site")
-    shutil.copytree(ROOT / "docs", work / "docs")
-    shutil.copytree(TEST_PAGES, work / "docs" / "test-pages")
+    if not (work / "docs").exists():
+        shutil.copytree(ROOT / "docs", work / "docs")
+        shutil.copytree(TEST_PAGES, work / "docs" / "test-pages")
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config["docs_dir"] = str(work / "docs")
-    config["site_dir"] = str(work / "site")
+    config["site_dir"] = str(work / site)
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "digit-model" in plugin:
-            plugin["digit-model"].update(recipe=BROWSER_RECIPE, cache_dir=str(work / "cache"))
-    (work / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    build(load_config(str(work / "mkdocs.yml")))
-    return work / "site"
+            plugin["digit-model"].update(recipe=BROWSER_RECIPE, cache_dir=str(work / "cache"), **options)
+    config_file = work / f"mkdocs-{site}.yml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    build(load_config(str(config_file)))
+    return work / site
 
 
 class SiteServer:

@@ -36,8 +36,10 @@ def reader():
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def tool(request, browser, example_site):
-    server = SiteServer(example_site, csp=BACKENDS[request.param])
+def tool(request, browser, example_site, example_site_full):
+    # The light TF.js build holds the CPU backend only; WASM is the full library's.
+    site = example_site if request.param == "cpu" else example_site_full
+    server = SiteServer(site, csp=BACKENDS[request.param])
     context = browser.new_context()
     page = context.new_page()
     methods: list[str] = []

@@ -152,10 +152,10 @@ def test_screenshots_and_phone_layout(open_page, scheme, name, viewport) -> None
     assert not watch.errors
 
 
-def test_backends_fall_back_and_wasm_runs_where_the_csp_allows_it(browser, example_site) -> None:
-    """Headless Chromium has only an emulated WebGL, which the page skips: under the strict CSP
-    it falls back to CPU; where WASM may compile, to WASM; and each backend predicts the same."""
-    server = SiteServer(example_site, csp=CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"))
+def test_backends_fall_back_and_wasm_runs_where_the_csp_allows_it(browser, example_site_full) -> None:
+    """With the full library (`tfjs_build: full`): headless Chromium has only an emulated WebGL,
+    which the page skips; where WASM may compile, the page runs WASM; each backend predicts the same."""
+    server = SiteServer(example_site_full, csp=CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"))
     try:
         for url, expected in ((server.url, "wasm"),):
             context = browser.new_context()
@@ -175,6 +175,26 @@ def test_backends_fall_back_and_wasm_runs_where_the_csp_allows_it(browser, examp
                 tops[backend] = page.evaluate("async () => { const r = document.querySelector('.digit-recognizer').digitRecognizer; await r.update(); return r.lastResult.top; }")
             assert set(tops.values()) == {7}, tops
             context.close()
+    finally:
+        server.close()
+
+
+def test_the_tool_page_loads_the_light_build_and_runs_on_the_cpu(browser, example_site) -> None:
+    """Even where WASM could compile, the light build (CPU backend only) is what the page loads:
+    not one byte of the full library or of the WASM backend."""
+    server = SiteServer(example_site, csp=CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"))
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url + TOOL_PATH)
+        wait_ready(page)
+        assert page.get_attribute(".digit-recognizer", "data-backend") == "cpu"
+        draw_with_mouse(page, SEVEN)
+        assert wait_prediction(page)["top"] == 7
+        fetched = [path.rsplit("/", 1)[-1] for path in server.requests if "/tfjs/" in path]
+        assert fetched == ["tf-light.min.js"], fetched
+        assert page.evaluate("() => tf.build.name") == "light"
+        context.close()
     finally:
         server.close()
 

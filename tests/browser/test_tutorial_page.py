@@ -170,6 +170,9 @@ def test_stop_ends_training_early_and_training_can_start_again(open_page) -> Non
     pin_seed(page)
     assert page.locator("[data-action=stop]").is_disabled()
     page.locator("[data-action=train]").click()
+    # A page that trains loads the whole library, not the light build.
+    page.wait_for_function("() => globalThis.tf !== undefined", timeout=60_000)
+    assert page.evaluate("() => tf.build === undefined && typeof tf.sequential === 'function'")
     page.wait_for_function("() => Number(document.querySelector('.digit-tutorial').dataset.batches || 0) >= 3", timeout=120_000)
     assert page.locator("[data-action=train]").is_disabled()
     page.locator("[data-action=stop]").click()

@@ -1,8 +1,12 @@
 // One TF.js runtime and one model per page, however many recognizers it holds.
 //
 // TF.js itself is a classic script (it defines the global `tf`), injected on first use so that a
-// page whose recognizer never comes into view never downloads it. The backend is the first of
-// WebGL → WASM → CPU that starts; which one won is reported to the page.
+// page whose recognizer never comes into view never downloads it. Which script: the light build
+// (just what the recognizer, its saliency maps and the teach panel run, on the CPU backend: a
+// fraction of the bytes, and for this small network a CPU step is quick), unless the page holds
+// a block that trains a model (the tutorial) or the site asked for the full library. The
+// backend is the first of those the build holds that starts (full: WebGL → WASM → CPU); which
+// one won is reported to the page.
 //
 // The model's files are fetched here, not by TF.js's http loader: every URL keeps the model's
 // version query (`model.json?v=…`, written by the build), a failed request names its file and
@@ -32,10 +36,19 @@ function loadScript(src, integrity) {
   });
 }
 
+/** The TF.js build this page loads: {name, src, integrity, backends}. */
+export function pageBuild() {
+  const light = siteConfig.tfjsLightSrc && !document.querySelector(siteConfig.tfjsFullFor);
+  return light
+    ? { name: "light", src: siteConfig.tfjsLightSrc, integrity: null, backends: siteConfig.tfjsLightBackends }
+    : { name: "full", src: siteConfig.tfjsSrc, integrity: siteConfig.tfjsIntegrity, backends: ["webgl", "wasm", "cpu"] };
+}
+
 /** The global `tf`, loading TF.js once. */
 export function loadTf() {
   if (!tfPromise) {
-    tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(siteConfig.tfjsSrc, siteConfig.tfjsIntegrity)).then(
+    const build = pageBuild();
+    tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(build.src, build.integrity)).then(
       () => globalThis.tf,
     );
     tfPromise.catch(() => { tfPromise = null; }); // allow a retry after a network error
@@ -62,6 +75,7 @@ function webglIsSoftware() {
 }
 
 async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
+  if (!pageBuild().backends.includes(name)) return false; // not in this page's build
   // Emulated WebGL runs this small model several times slower than the plain CPU backend
   // (measured in headless Chromium: ~38 ms against ~10 ms per step), so it is skipped.
   if (name === "webgl" && !allowSoftwareWebGL && webglIsSoftware()) {
@@ -85,7 +99,7 @@ async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
 }
 
 /** Pick the fastest backend that works here; resolves to its name. */
-export function chooseBackend(preferred = ["webgl", "wasm", "cpu"]) {
+export function chooseBackend(preferred = pageBuild().backends) {
   if (!backendPromise) {
     backendPromise = loadTf().then(async (tf) => {
       for (const name of preferred) {

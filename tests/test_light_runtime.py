@@ -1,0 +1,58 @@
+"""The light TF.js build (tools/light_runtime/) behaves exactly like the full library.
+
+Both builds are loaded in Node the way a page loads them (a classic script defining `tf`), run
+the CPU backend on the tests' model (the blog network, uint8 weights) and the first 1,000 MNIST
+test digits, and the page's own saliency.js computes maps with each. The shipped model on all
+10,000 test digits is checked by benchmarks/light_runtime_parity.py (it takes minutes on a CPU).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from .conftest import ROOT, run_node
+
+TFJS = ROOT / "plugins" / "digit_model" / "tfjs"
+DIGITS = 1000
+SALIENCY_MAPS = 50
+
+
+@pytest.fixture(scope="module")
+def parity(tiny_artefacts, mnist, tmp_path_factory) -> dict:
+    images = tmp_path_factory.mktemp("light-runtime") / "images.u8"
+    images.write_bytes(np.ascontiguousarray(mnist.test_images[:DIGITS], dtype=np.uint8).tobytes())
+    output = run_node(
+        ROOT / "tests" / "node" / "light_runtime_parity.mjs", str(TFJS / "tf-light.min.js"), str(TFJS / "tf.es2017.min.js"),
+        str(tiny_artefacts.directory), str(images), str(DIGITS), str(SALIENCY_MAPS),
+    )
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_the_light_build_gives_the_full_librarys_answers(parity, mnist) -> None:
+    assert parity["digits"] == DIGITS
+    assert parity["argmaxDisagreements"] == 0
+    assert parity["maxProbabilityDifference"] <= 1e-5
+    # Not two builds that agree on nonsense: the answers are the model's (a tiny one, ~95 %).
+    accuracy = float(np.mean(np.array(parity["lightArgmax"]) == mnist.test_labels[:DIGITS]))
+    assert accuracy > 0.9, accuracy
+
+
+def test_saliency_maps_match(parity) -> None:
+    assert parity["saliencyMaps"] == SALIENCY_MAPS
+    assert parity["nonzeroSaliency"] == SALIENCY_MAPS  # a map of zeros would match trivially
+    assert parity["maxSaliencyDifference"] <= 1e-4
+
+
+def test_both_builds_are_the_pinned_version(parity) -> None:
+    version = json.loads((ROOT / "plugins" / "digit_model" / "tfjs_files.json").read_text())["version"]
+    assert parity["versions"] == [version, version]
+
+
+def test_the_light_build_is_a_fraction_of_the_full_library() -> None:
+    stamp = json.loads((TFJS / "light-build.json").read_text())
+    light = (TFJS / stamp["file"]).stat().st_size
+    assert light == stamp["bytes"]
+    assert light < 0.4 * (TFJS / "tf.es2017.min.js").stat().st_size
