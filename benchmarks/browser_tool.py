@@ -1,20 +1,24 @@
-"""The tool page in headless Chromium: step time per TF.js backend, time to ready, bytes.
+"""The tool page in headless Chromium, light TF.js build against the full library, in one run.
 
     .venv/bin/python benchmarks/browser_tool.py [--steps 50]
 
-Builds the example site with the default recipe (training it first if stale), serves it on
-127.0.0.1 without a CSP (so that the WASM backend may start too), and prints:
-- for each backend that starts (webgl, wasm, cpu): the median and p90 time of one full step —
+Builds the example site with the default recipe (training it first if stale) twice, with
+`tfjs_build: light` (the default) and `tfjs_build: full`, serves each on 127.0.0.1 without a CSP
+(so that the WASM backend may start too), and prints for each:
+- the time from navigation to "ready" (model loaded, backend chosen), median of 5 cold loads
+  (the two sites' loads alternate, so a slow moment of the machine hits both);
+- the bytes a first visit to the tool page downloads, by kind, raw and gzipped (level 6, as a
+  host that compresses sends them; the site's files gzipped, not what this server sent);
+- for each backend the build holds that starts: the median and p90 time of one full step —
   preprocess + predict + saliency + drawing the panels — on a fixed drawing;
-- the time from navigation to "ready" (model loaded, backend chosen), median of 5 cold loads;
-- the bytes a first visit to the tool page downloads, by kind;
-- what the blog post's blocks cost: bytes on opening the post (nothing of the blocks may load
-  yet) and after scrolling to each block in turn.
+and, for the light site, what the blog post's blocks cost: bytes on opening the post (nothing of
+the blocks may load yet) and after scrolling to each block in turn.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import statistics
 import sys
 import tempfile
@@ -42,7 +46,7 @@ STEP = """async ([backend, steps]) => {
 }"""
 
 
-def build_site(directory: Path) -> Path:
+def build_site(directory: Path, tfjs_build: str = "light") -> Path:
     import yaml
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -52,7 +56,8 @@ def build_site(directory: Path) -> Path:
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "digit-model" in plugin:
-            plugin["digit-model"].update(cache_dir=str(ROOT / ".cache/plugin/digit-model"), node_modules=str(ROOT / "node_modules"))
+            plugin["digit-model"].update(cache_dir=str(ROOT / ".cache/plugin/digit-model"), tfjs_build=tfjs_build)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     build(load_config(str(directory / "mkdocs.yml")))
     return directory / "site"
@@ -92,61 +97,100 @@ def post_block_costs(browser, base_url: str) -> None:
     context.close()
 
 
-def main() -> None:
-    import functools
-    import http.server
-    import threading
+class Site:
+    """One built site, served on loopback, with what its cold loads measured."""
 
+    def __init__(self, name: str, directory: Path) -> None:
+        import functools
+        import http.server
+        import threading
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *_):
+                pass
+
+        self.name, self.directory = name, directory
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.ready_ms: list[float] = []
+        self.raw: dict[str, int] = defaultdict(int)
+        self.gzipped: dict[str, int] = defaultdict(int)
+        self.backend = None
+
+    def gzip_size(self, request_url: str) -> int:
+        from urllib.parse import unquote, urlparse
+
+        path = unquote(urlparse(request_url).path).lstrip("/")
+        file = self.directory / path
+        if file.is_dir() or path == "" or path.endswith("/"):
+            file = file / "index.html"
+        return len(gzip.compress(file.read_bytes(), 6)) if file.is_file() else 0
+
+    def cold_load(self, browser, first: bool) -> None:
+        context = browser.new_context()
+        page = context.new_page()
+        sizes: list[tuple[str, int]] = []
+        page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes()["responseBodySize"])))
+        page.goto(self.base + TOOL_PATH)
+        page.wait_for_selector(".digit-recognizer[data-state=ready]", timeout=120_000)
+        self.ready_ms.append(float(page.get_attribute(".digit-recognizer", "data-ready-ms")))
+        self.backend = page.get_attribute(".digit-recognizer", "data-backend")
+        page.wait_for_load_state("networkidle")
+        if first:
+            for request_url, size in sizes:
+                self.raw[kind_of(request_url)] += size
+                self.gzipped[kind_of(request_url)] += self.gzip_size(request_url)
+        context.close()
+
+    def steps(self, browser, steps: int) -> None:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(self.base + TOOL_PATH)
+        page.wait_for_selector(".digit-recognizer[data-state=ready]", timeout=120_000)
+        print(f"  steps ({self.name}, default backend {self.backend}):")
+        for backend in ("webgl", "wasm", "cpu"):
+            result = page.evaluate(STEP, [backend, steps])
+            if result is None:
+                print(f"    {backend:5s}: not in this build, or did not start")
+                continue
+            times = sorted(result["times"])
+            print(f"    {backend:5s}: step median {statistics.median(times):6.1f} ms, "
+                  f"p90 {times[int(0.9 * len(times))]:6.1f} ms over {len(times)} steps (predicted {result['top']})")
+        context.close()
+
+    def report(self) -> None:
+        recognizer = [kind for kind in self.raw if kind != "page + theme"]
+        print(f"  {self.name}: navigation → ready median {statistics.median(self.ready_ms):.0f} ms over "
+              f"{len(self.ready_ms)} cold loads (min {min(self.ready_ms):.0f}, max {max(self.ready_ms):.0f})")
+        for kind in sorted(self.raw):
+            print(f"    {kind:12s} raw {self.raw[kind]:>10,}  gzip {self.gzipped[kind]:>10,}")
+        print(f"    what the recognizer adds (TF.js + model + our JS/CSS): raw {sum(self.raw[k] for k in recognizer):,}, "
+              f"gzip {sum(self.gzipped[k] for k in recognizer):,}")
+
+
+def main() -> None:
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        site = build_site(Path(work))
-
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *_):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}/{TOOL_PATH}"
+        sites = [Site(name, build_site(Path(work) / name, name)) for name in ("light", "full")]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            ready_times, chosen = [], None
-            bytes_by_kind: dict[str, int] = defaultdict(int)
             for visit in range(5):
-                context = browser.new_context()
-                page = context.new_page()
-                sizes: list[tuple[str, int]] = []
-                page.on("requestfinished", lambda request: sizes.append((request.url, request.sizes()["responseBodySize"])))
-                page.goto(url)
-                page.wait_for_selector(".digit-recognizer[data-state=ready]", timeout=120_000)
-                ready_times.append(float(page.get_attribute(".digit-recognizer", "data-ready-ms")))
-                chosen = page.get_attribute(".digit-recognizer", "data-backend")
-                page.wait_for_load_state("networkidle")
-                if visit == 0:
-                    for request_url, size in sizes:
-                        bytes_by_kind[kind_of(request_url)] += size
-                if visit == 4:
-                    print(f"TF.js backends on this machine (default choice: {chosen}):")
-                    for backend in ("webgl", "wasm", "cpu"):
-                        result = page.evaluate(STEP, [backend, args.steps])
-                        if result is None:
-                            print(f"  {backend:5s}: did not start")
-                            continue
-                        times = sorted(result["times"])
-                        print(f"  {backend:5s}: step median {statistics.median(times):6.1f} ms, "
-                              f"p90 {times[int(0.9 * len(times))]:6.1f} ms over {len(times)} steps (predicted {result['top']})")
-                context.close()
-            post_block_costs(browser, f"http://127.0.0.1:{server.server_address[1]}/")
+                for site in sites:
+                    site.cold_load(browser, first=visit == 0)
+            for site in sites:
+                site.steps(browser, args.steps)
+            post_block_costs(browser, sites[0].base)
             browser.close()
-        server.shutdown()
-    print(f"navigation → ready: median {statistics.median(ready_times):.0f} ms over {len(ready_times)} cold loads "
-          f"(min {min(ready_times):.0f}, max {max(ready_times):.0f})")
-    total = sum(bytes_by_kind.values())
-    print(f"first visit downloads {total:,} bytes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(bytes_by_kind.items())))
+        for site in sites:
+            site.server.shutdown()
+    print("first visit of the tool page:")
+    for site in sites:
+        site.report()
 
 
 if __name__ == "__main__":
