@@ -92,6 +92,9 @@ if (!existsSync(path.join(process.cwd(), "node_modules", "@tensorflow", "tfjs-co
 const result = await esbuild.build({
   entryPoints: [path.join(here, "entry.js")],
   absWorkingDir: process.cwd(),
+  // entry.js may sit outside the folder that holds node_modules (a wheel build runs `npm ci` in a
+  // temporary folder): resolve packages from the working directory's node_modules.
+  nodePaths: [path.join(process.cwd(), "node_modules")],
   bundle: true,
   minify: true,
   format: "iife",
