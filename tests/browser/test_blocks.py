@@ -52,7 +52,7 @@ def test_two_blocks_share_one_runtime_and_one_model_load(open_page, site_server,
     wait_all_predicted(page, 2)
     requested = site_server.requests[before:]
     shards = json.loads((example_site / "assets/models/digits/model.json").read_text())["weightsManifest"][0]["paths"]
-    for name in ("model.json", *shards, "tf.es2017.min.js"):
+    for name in ("model.json", *shards, "tf-light.min.js"):
         assert sum(path.endswith("/" + name) for path in requested) == 1, (name, requested)
     assert not watch.errors
 

@@ -6,7 +6,8 @@
 // methods and layer classes listed there. esbuild bundles entry.js with every import of
 // `@tensorflow/tfjs-core` pointed at that module and tfjs-layers' "register every gradient"
 // import emptied, then minifies. Inputs are the pinned packages of package-lock.json, so the
-// output is the same bytes on every machine. Prints a JSON summary on stdout.
+// output is the same bytes on every machine. Prints a JSON summary on stdout; with
+// LIGHT_METAFILE=path it also writes esbuild's metafile there (what each module costs).
 
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -108,4 +109,6 @@ const result = await esbuild.build({
   plugins: [redirect],
 });
 const inputs = Object.keys(result.metafile.inputs).length;
-console.log(JSON.stringify({ file: out, bytes: Object.values(result.metafile.outputs)[0].bytes, inputs, esbuild: esbuild.version }));
+if (process.env.LIGHT_METAFILE) (await import("node:fs")).writeFileSync(process.env.LIGHT_METAFILE, JSON.stringify(result.metafile));
+const [, output] = Object.entries(result.metafile.outputs).find(([name]) => name.endsWith(".js"));
+console.log(JSON.stringify({ file: out, bytes: output.bytes, inputs, esbuild: esbuild.version }));
