@@ -46,13 +46,24 @@ def test_saliency_maps_match(parity) -> None:
     assert parity["maxSaliencyDifference"] <= 1e-4
 
 
+def test_one_pass_prediction_and_saliency_equal_the_two_apart(parity) -> None:
+    """The page predicts and draws the gradient map from one forward pass (saliency.js's
+    predictWithSaliency): the same answer, probabilities and map as predict() then saliencyMap()."""
+    for run in parity["fused"]:
+        assert run["topDisagreements"] == 0, run
+        assert run["maxProbabilityDifference"] <= 1e-5, run
+        assert run["maxSaliencyDifference"] <= 1e-4, run
+
+
 def test_both_builds_are_the_pinned_version(parity) -> None:
     version = json.loads((ROOT / "plugins" / "digit_model" / "tfjs_files.json").read_text())["version"]
     assert parity["versions"] == [version, version]
 
 
-def test_the_light_build_is_a_fraction_of_the_full_library() -> None:
+def test_the_light_build_is_a_fraction_of_what_it_replaces() -> None:
+    """The light build (CPU and WASM backends' JS) against the full library plus its WASM script."""
     stamp = json.loads((TFJS / "light-build.json").read_text())
     light = (TFJS / stamp["file"]).stat().st_size
     assert light == stamp["bytes"]
-    assert light < 0.4 * (TFJS / "tf.es2017.min.js").stat().st_size
+    full = (TFJS / "tf.es2017.min.js").stat().st_size + (TFJS / "tf-backend-wasm.es2017.min.js").stat().st_size
+    assert light < 0.4 * full, (light, full)

@@ -11,7 +11,7 @@ import vm from "node:vm";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { saliencyMap } = await import(path.join(here, "../../plugins/digit_model/assets/js/saliency.js"));
+const { predictWithSaliency, saliencyMap } = await import(path.join(here, "../../plugins/digit_model/assets/js/saliency.js"));
 const [lightPath, fullPath, modelDir, imagesPath, countText, saliencyText] = process.argv.slice(2);
 const count = Number(countText);
 const saliencyCount = Number(saliencyText);
@@ -54,15 +54,25 @@ async function run(file) {
     output.dispose();
   }
   const maps = [];
+  // The page's one-pass prediction + saliency against predict() and saliencyMap() apart.
+  let fusedProbabilityDifference = 0;
+  let fusedSaliencyDifference = 0;
+  let fusedTopDisagreements = 0;
   for (let i = 0; i < saliencyCount; i += 1) {
     const input = tf.tensor4d(pixels.subarray(i * 784, (i + 1) * 784), [1, 28, 28, 1]);
     const top = argMax(probabilities.slice(i * 10, i * 10 + 10));
     maps.push(await saliencyMap(tf, model, input, top, "gradient"));
+    const fused = await predictWithSaliency(tf, model, input);
+    if (fused.top !== top) fusedTopDisagreements += 1;
+    fused.probabilities.forEach((p, k) => {
+      fusedProbabilityDifference = Math.max(fusedProbabilityDifference, Math.abs(p - probabilities[i * 10 + k]));
+    });
+    fused.map.forEach((v, j) => { fusedSaliencyDifference = Math.max(fusedSaliencyDifference, Math.abs(v - maps[i][j])); });
     // SmoothGrad adds random noise (so its maps differ run to run); it must run, not match.
     if (i === 0) await saliencyMap(tf, model, input, top, "smoothgrad");
     input.dispose();
   }
-  return { probabilities, maps, version: tf.version_core ?? tf.version?.["tfjs-core"], tensors: tf.memory().numTensors };
+  return { probabilities, maps, fusedProbabilityDifference, fusedSaliencyDifference, fusedTopDisagreements, version: tf.version_core ?? tf.version?.["tfjs-core"], tensors: tf.memory().numTensors };
 }
 
 function argMax(values) {
@@ -89,6 +99,11 @@ light.maps.forEach((map, i) => map.forEach((value, j) => {
 }));
 console.log(JSON.stringify({
   digits: count, argmaxDisagreements, maxProbabilityDifference, saliencyMaps: light.maps.length, maxSaliencyDifference,
+  fused: ["light", "full"].map((name, i) => {
+    const run = [light, full][i];
+    return { build: name, topDisagreements: run.fusedTopDisagreements, maxProbabilityDifference: run.fusedProbabilityDifference,
+             maxSaliencyDifference: run.fusedSaliencyDifference };
+  }),
   nonzeroSaliency: light.maps.filter((map) => map.some((value) => value > 0)).length,
   versions: [light.version, full.version], lightArgmax,
 }));

@@ -19,7 +19,7 @@ const require = createRequire(path.join(process.cwd(), "package.json"));
 const esbuild = require("esbuild");
 const spec = JSON.parse(readFileSync(path.join(here, "runtime.json"), "utf8"));
 const CORE = "@tensorflow/tfjs-core/dist";
-const CPU = "@tensorflow/tfjs-backend-cpu/dist";
+const BACKENDS = { cpu: "@tensorflow/tfjs-backend-cpu/dist", wasm: "@tensorflow/tfjs-backend-wasm/dist" };
 const LAYERS = "@tensorflow/tfjs-layers/dist";
 
 /** The name of the one config a kernel or gradient file exports (`RealDiv_grad` exports
@@ -50,12 +50,21 @@ function customCore() {
     `import { registerGradient, registerKernel } from "${CORE}/base";`,
     `import "${CORE}/base_side_effects";`,
     `export * from "${CORE}/base";`,
-    `import "${CPU}/base";`,
   ];
+  for (const backend of spec.backends) {
+    const dist = BACKENDS[backend];
+    if (!dist) throw new Error(`unknown backend ${backend}`);
+    lines.push(`import "${dist}/base";`);
+    spec.kernels.forEach((kernel, i) => {
+      const config = configExport(`${dist}/kernels/${kernel}.js`, "Config");
+      if (!config) throw new Error(`the ${backend} backend has no kernel ${kernel}`);
+      lines.push(`import { ${config} as ${backend}Kernel${i} } from "${dist}/kernels/${kernel}";`, `registerKernel(${backend}Kernel${i});`);
+    });
+  }
+  if (spec.backends.includes("wasm")) {
+    lines.push(`export { BackendWasm, setWasmPaths } from "${BACKENDS.wasm}/base";`, `export { init as initWasm } from "${BACKENDS.wasm}/backend_wasm";`);
+  }
   spec.kernels.forEach((kernel, i) => {
-    const config = configExport(`${CPU}/kernels/${kernel}.js`, "Config");
-    if (!config) throw new Error(`the CPU backend has no kernel ${kernel}`);
-    lines.push(`import { ${config} as kernel${i} } from "${CPU}/kernels/${kernel}";`, `registerKernel(kernel${i});`);
     const gradient = configExport(`${CORE}/gradients/${kernel}_grad.js`, "GradConfig");
     if (gradient) lines.push(`import { ${gradient} as gradient${i} } from "${CORE}/gradients/${kernel}_grad";`, `registerGradient(gradient${i});`);
   });

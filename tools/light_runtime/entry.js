@@ -4,11 +4,12 @@
 // tfjs-core without its automatic registrations, the CPU backend with only the kernels listed
 // there and their gradients, the tensor methods the page calls, and the layer classes a site
 // model may hold.
-import { backends } from "custom-core";
+import { BackendWasm, backends, initWasm, setWasmPaths } from "custom-core";
 
 export {
   add, backend, dispose, engine, findBackend, getBackend, getKernel, grad, io, losses, matMul, maximum, mean, memory,
-  mul, nextFrame, oneHot, randomNormal, ready, registerKernel, scalar, setBackend, sqrt, square, sub, sum, tensor,
+  mul, nextFrame, oneHot, randomNormal, ready, registerBackend, registerKernel, removeBackend, scalar, setBackend, sqrt,
+  square, sub, sum, tensor,
   tensor1d, tensor2d, tensor4d, tidy, train, unregisterKernel, variable, version_core,
 } from "@tensorflow/tfjs-core/dist/base";
 export { loadLayersModel, model } from "@tensorflow/tfjs-layers/dist/exports";
@@ -16,3 +17,7 @@ export { version as version_layers } from "@tensorflow/tfjs-layers/dist/version"
 
 /** Which build this is, and the backends it holds (the page tries only those). */
 export const build = { name: "light", backends };
+/** As in the full library, `setWasmPaths`; and the WASM backend's start split in two (`init`
+ * fetches and compiles the binary, `BackendWasm` wraps it), so that the page can prepare the
+ * backend while the CPU backend keeps working (tf-runtime.js). */
+export const wasm = { setWasmPaths, init: initWasm, BackendWasm };

@@ -7,9 +7,9 @@ import { DrawingPad } from "./drawing-pad.js";
 import { t } from "./i18n.js";
 import { inkFromImageData, preprocess, SIZE } from "./preprocess.js";
 import { personalState } from "./personal-model.js";
-import { saliencyMap } from "./saliency.js";
+import { predictWithSaliency, saliencyMap } from "./saliency.js";
 import * as siteConfig from "./site-config.js";
-import { loadModel } from "./tf-runtime.js";
+import { loadModel, upgradeBackend } from "./tf-runtime.js";
 
 export const PANELS = ["canvas", "steps", "input", "probabilities", "saliency", "teach"];
 
@@ -52,6 +52,10 @@ export class Recognizer {
     this.lastResult = null;
     this.#build();
     this.pad = new DrawingPad(this.canvas, { onChange: () => this.schedule() });
+    // A reader who draws gets the faster backend (fetched now, not on arrival); every block
+    // on the page shares it (a no-op with the full library, which starts on its fastest).
+    this.canvas.addEventListener("pointerdown", () => upgradeBackend(), { once: true });
+    document.addEventListener("digit-model:backend", (event) => { if (this.model) this.#showBackend(event.detail); });
     this.#setState("loading", t("recognizer.loading"));
     this.presetShown = this.#showPreset(root.dataset);
     this.ready = this.#load();
@@ -212,13 +216,17 @@ export class Recognizer {
   /** Predict with `model` from now on (the tutorial swaps in each model the reader trains). */
   setModel(model, backend) {
     this.model = model;
-    this.backend = backend;
     this.progress.hidden = true;
-    this.backendNote.textContent = t("recognizer.backend", { backend });
-    this.root.dataset.backend = backend;
+    this.#showBackend(backend);
     this.#showPersonal();
     this.#setState("ready", t("recognizer.ready"));
     this.schedule();
+  }
+
+  #showBackend(backend) {
+    this.backend = backend;
+    this.backendNote.textContent = t("recognizer.backend", { backend });
+    this.root.dataset.backend = backend;
   }
 
   /** The mark that says the reader's personal model answers here (the site's model otherwise). */
@@ -274,17 +282,25 @@ export class Recognizer {
     const started = performance.now();
     const input = tf.tensor4d(steps.pixels, [1, SIZE, SIZE, 1]);
     try {
-      const output = tf.tidy(() => this.model.predict(input));
-      const probabilities = await output.data();
-      output.dispose();
+      // The default saliency method shares the prediction's forward pass; SmoothGrad (a batch of
+      // noisy copies) and a block without the saliency panel predict on their own.
+      const fused = this.panels.has("saliency") && this.method === "gradient";
+      let probabilities;
+      let saliency = null;
+      if (fused) {
+        ({ probabilities, map: saliency } = await predictWithSaliency(tf, this.model, input));
+      } else {
+        const output = tf.tidy(() => this.model.predict(input));
+        probabilities = await output.data();
+        output.dispose();
+      }
       let top = 0;
       for (let d = 1; d < 10; d += 1) if (probabilities[d] > probabilities[top]) top = d;
       let second = top === 0 ? 1 : 0;
       for (let d = 0; d < 10; d += 1) if (d !== top && probabilities[d] > probabilities[second]) second = d;
       const threshold = this.#unsureThreshold();
       const unsure = threshold !== null && probabilities[top] < threshold;
-      let saliency = null;
-      if (this.panels.has("saliency")) {
+      if (this.panels.has("saliency") && !fused) {
         saliency = await saliencyMap(tf, this.model, input, top, this.method);
       }
       const milliseconds = performance.now() - started;

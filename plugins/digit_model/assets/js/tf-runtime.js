@@ -20,6 +20,8 @@ import { sha256Hex } from "./sha256.js";
 
 let tfPromise = null;
 let backendPromise = null;
+let upgradePromise = null;
+let wasmPrepared = null;
 const modelPromises = new Map();
 
 function loadScript(src, integrity) {
@@ -36,21 +38,32 @@ function loadScript(src, integrity) {
   });
 }
 
-/** The TF.js build this page loads: {name, src, integrity, backends}. */
+/**
+ * The TF.js build this page loads: {name, src, integrity, backends, later}. `backends`: tried in
+ * order at start; `later`: tried once the reader starts drawing (upgradeBackend). The light
+ * build starts on its first backend (CPU: nothing more to fetch, and it always starts), and
+ * moves to the next (WASM, ~2–3× faster a step, but a .wasm binary to fetch and compile) only
+ * for a reader who draws; a page that is only read never fetches the binary.
+ */
 export function pageBuild() {
   const light = siteConfig.tfjsLightSrc && !document.querySelector(siteConfig.tfjsFullFor);
-  return light
-    ? { name: "light", src: siteConfig.tfjsLightSrc, integrity: null, backends: siteConfig.tfjsLightBackends }
-    : { name: "full", src: siteConfig.tfjsSrc, integrity: siteConfig.tfjsIntegrity, backends: ["webgl", "wasm", "cpu"] };
+  if (!light) {
+    return { name: "full", src: siteConfig.tfjsSrc, integrity: siteConfig.tfjsIntegrity, backends: ["webgl", "wasm", "cpu"], later: [] };
+  }
+  const [first, ...later] = siteConfig.tfjsLightBackends;
+  return { name: "light", src: siteConfig.tfjsLightSrc, integrity: null, backends: [first], later };
 }
 
 /** The global `tf`, loading TF.js once. */
 export function loadTf() {
   if (!tfPromise) {
     const build = pageBuild();
-    tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(build.src, build.integrity)).then(
-      () => globalThis.tf,
-    );
+    tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(build.src, build.integrity)).then(() => {
+      // The light build holds the WASM backend: tell it where its binaries are before anything
+      // can start it (it fetches them when it first starts).
+      if (globalThis.tf.build?.backends.includes("wasm")) globalThis.tf.wasm.setWasmPaths(siteConfig.wasmDir);
+      return globalThis.tf;
+    });
     tfPromise.catch(() => { tfPromise = null; }); // allow a retry after a network error
   }
   return tfPromise;
@@ -75,7 +88,8 @@ function webglIsSoftware() {
 }
 
 async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
-  if (!pageBuild().backends.includes(name)) return false; // not in this page's build
+  const build = pageBuild();
+  if (![...build.backends, ...build.later].includes(name)) return false; // not in this page's build
   // Emulated WebGL runs this small model several times slower than the plain CPU backend
   // (measured in headless Chromium: ~38 ms against ~10 ms per step), so it is skipped.
   if (name === "webgl" && !allowSoftwareWebGL && webglIsSoftware()) {
@@ -83,7 +97,8 @@ async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
     return false;
   }
   try {
-    if (name === "wasm" && !tf.findBackend("wasm")) {
+    if (name === "wasm" && tf.build?.backends.includes("wasm")) await prepareLightWasm(tf);
+    if (name === "wasm" && !tf.build && !tf.findBackend("wasm")) { // the full library: its WASM backend is a script of its own
       if (!siteConfig.wasmSrc) return false;
       await loadScript(siteConfig.wasmSrc, siteConfig.wasmIntegrity);
       tf.wasm.setWasmPaths(siteConfig.wasmDir);
@@ -98,6 +113,22 @@ async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
   }
 }
 
+/**
+ * Fetch and compile the light build's WASM binary while the page keeps computing on the CPU,
+ * then register a backend that starts at once. (TF.js's own factory starts asynchronously, and
+ * while a backend is starting every TF.js call on the page throws.)
+ */
+function prepareLightWasm(tf) {
+  if (!wasmPrepared) {
+    wasmPrepared = tf.wasm.init().then(({ wasm }) => {
+      tf.removeBackend("wasm");
+      tf.registerBackend("wasm", () => new tf.wasm.BackendWasm(wasm), 2);
+    });
+    wasmPrepared.catch(() => {}); // reported by tryBackend, which awaits it
+  }
+  return wasmPrepared;
+}
+
 /** Pick the fastest backend that works here; resolves to its name. */
 export function chooseBackend(preferred = pageBuild().backends) {
   if (!backendPromise) {
@@ -109,6 +140,29 @@ export function chooseBackend(preferred = pageBuild().backends) {
     });
   }
   return backendPromise;
+}
+
+/**
+ * Move to the page build's `later` backends (the light build: WASM), once: called when the
+ * reader starts drawing. Resolves to the backend in use; announces a change to the page with a
+ * `digit-model:backend` event on `document` (detail: the backend's name). Where the faster
+ * backend cannot start (a Content-Security-Policy without 'wasm-unsafe-eval', no WebAssembly),
+ * the page stays where it is.
+ */
+export function upgradeBackend() {
+  if (!upgradePromise) {
+    upgradePromise = chooseBackend().then(async (current) => {
+      for (const name of pageBuild().later) {
+        if (await tryBackend(globalThis.tf, name)) {
+          document.dispatchEvent(new CustomEvent("digit-model:backend", { detail: name }));
+          return name;
+        }
+      }
+      if (globalThis.tf.getBackend() !== current) await tryBackend(globalThis.tf, current);
+      return current;
+    });
+  }
+  return upgradePromise;
 }
 
 /** Why the model could not be loaded. `reason`: "http" (with `status`), "network", "mismatch"
