@@ -117,6 +117,9 @@ class Site:
         self.raw: dict[str, int] = defaultdict(int)
         self.gzipped: dict[str, int] = defaultdict(int)
         self.backend = None
+        self.after_drawing: dict[str, int] = defaultdict(int)
+        self.after_drawing_gzip: dict[str, int] = defaultdict(int)
+        self.backend_after_drawing = None
 
     def gzip_size(self, request_url: str) -> int:
         from urllib.parse import unquote, urlparse
@@ -141,6 +144,19 @@ class Site:
             for request_url, size in sizes:
                 self.raw[kind_of(request_url)] += size
                 self.gzipped[kind_of(request_url)] += self.gzip_size(request_url)
+            # Then the reader draws one stroke: what that costs (the light build fetches WASM now).
+            seen = len(sizes)
+            box = page.locator(".dr-canvas").bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, steps=8)
+            page.mouse.up()
+            page.wait_for_timeout(1500)
+            page.wait_for_load_state("networkidle")
+            self.backend_after_drawing = page.get_attribute(".digit-recognizer", "data-backend")
+            for request_url, size in sizes[seen:]:
+                self.after_drawing[kind_of(request_url)] += size
+                self.after_drawing_gzip[kind_of(request_url)] += self.gzip_size(request_url)
         context.close()
 
     def steps(self, browser, steps: int) -> None:
@@ -167,6 +183,8 @@ class Site:
             print(f"    {kind:12s} raw {self.raw[kind]:>10,}  gzip {self.gzipped[kind]:>10,}")
         print(f"    what the recognizer adds (TF.js + model + our JS/CSS): raw {sum(self.raw[k] for k in recognizer):,}, "
               f"gzip {sum(self.gzipped[k] for k in recognizer):,}")
+        print(f"    a first stroke then fetches raw {sum(self.after_drawing.values()):,}, gzip {sum(self.after_drawing_gzip.values()):,} "
+              f"({', '.join(sorted(self.after_drawing)) or 'nothing'}); backend after drawing: {self.backend_after_drawing}")
 
 
 def main() -> None:

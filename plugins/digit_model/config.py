@@ -64,9 +64,9 @@ class DigitModelConfig(base.Config):
     assets_dir = SitePath("assets/digit-model/")
     #: local: serve the pinned TF.js from the site itself; cdn: pinned jsDelivr URLs with SRI.
     tfjs = c.Choice(("local", "cdn"), default="local")
-    #: light: pages with a recognizer load a TF.js build of just what it runs (CPU backend), and
-    #: only a page that trains a model (the tutorial) loads the whole library; full: every page
-    #: loads the whole library (WebGL and WASM backends too). `tfjs: cdn` is always full.
+    #: light: pages with a recognizer load a TF.js build of just what it runs (CPU, and WASM once
+    #: the reader draws), and only a page that trains a model (the tutorial) loads the whole
+    #: library; full: every page loads the whole library (WebGL too). `tfjs: cdn` is always full.
     tfjs_build = c.Choice(("light", "full"), default="light")
     #: A node_modules folder (relative to mkdocs.yml) to take TF.js 4.22.0 from, instead of the
     #: copy bundled with the plugin: for sites that install their own.

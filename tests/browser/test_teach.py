@@ -37,7 +37,8 @@ def reader():
 
 @pytest.fixture(params=sorted(BACKENDS))
 def tool(request, browser, example_site, example_site_full):
-    # The light TF.js build holds the CPU backend only; WASM is the full library's.
+    # The full library starts on WASM where it may compile; the light build would start on the
+    # CPU (and move to WASM only at a stroke drawn by hand, which these tests do not draw).
     site = example_site if request.param == "cpu" else example_site_full
     server = SiteServer(site, csp=BACKENDS[request.param])
     context = browser.new_context()

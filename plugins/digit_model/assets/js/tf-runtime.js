@@ -2,11 +2,11 @@
 //
 // TF.js itself is a classic script (it defines the global `tf`), injected on first use so that a
 // page whose recognizer never comes into view never downloads it. Which script: the light build
-// (just what the recognizer, its saliency maps and the teach panel run, on the CPU backend: a
-// fraction of the bytes, and for this small network a CPU step is quick), unless the page holds
-// a block that trains a model (the tutorial) or the site asked for the full library. The
-// backend is the first of those the build holds that starts (full: WebGL → WASM → CPU); which
-// one won is reported to the page.
+// (just what the recognizer, its saliency maps and the teach panel run, CPU and WASM backends: a
+// fraction of the bytes), unless the page holds a block that trains a model (the tutorial) or
+// the site asked for the full library. The light build starts on the CPU and moves to WASM when
+// the reader draws (pageBuild, upgradeBackend); the full library starts on the first of
+// WebGL → WASM → CPU that works. The backend in use is reported to the page.
 //
 // The model's files are fetched here, not by TF.js's http loader: every URL keeps the model's
 // version query (`model.json?v=…`, written by the build), a failed request names its file and
