@@ -67,3 +67,28 @@ def test_the_light_build_is_a_fraction_of_what_it_replaces() -> None:
     assert light == stamp["bytes"]
     full = (TFJS / "tf.es2017.min.js").stat().st_size + (TFJS / "tf-backend-wasm.es2017.min.js").stat().st_size
     assert light < 0.4 * full, (light, full)
+
+
+def _model_json(path, classes: list[str]):
+    layers = [{"class_name": name, "config": {"name": f"layer{i}"}} for i, name in enumerate(classes)]
+    path.write_text(json.dumps({"modelTopology": {"model_config": {"class_name": "Sequential", "config": {"layers": layers}}}}))
+    return path
+
+
+def test_a_model_the_light_build_cannot_read_gets_the_full_library(tmp_path) -> None:
+    from digit_model.runtime import TfjsRuntime, runtime_for_model
+
+    runtime = TfjsRuntime("assets/tfjs/tf.es2017.min.js", None, (), light_src="assets/tfjs/tf-light.min.js",
+                          light_backends=("cpu", "wasm"), light_bytes=1, light_layers=("InputLayer", "Conv2D", "Dense"))
+    same, reason = runtime_for_model(runtime, _model_json(tmp_path / "a.json", ["InputLayer", "Conv2D", "Dense"]))
+    assert same == runtime and reason is None
+    full, reason = runtime_for_model(runtime, _model_json(tmp_path / "b.json", ["InputLayer", "BatchNormalization", "LSTM"]))
+    assert full.light_src is None and full.light_backends == () and full.script_src == runtime.script_src
+    assert "BatchNormalization, LSTM" in reason and "tfjs_build: full" in reason
+
+
+def test_the_site_models_layers_are_all_in_the_light_build(tiny_artefacts) -> None:
+    """The recipes' networks (blog and canvas share their layer classes) need nothing more."""
+    stamp = json.loads((TFJS / "light-build.json").read_text())
+    topology = json.loads((tiny_artefacts.directory / "model.json").read_text())["modelTopology"]["model_config"]
+    assert {layer["class_name"] for layer in topology["config"]["layers"]} <= set(stamp["layers"])

@@ -16,7 +16,7 @@ from mkdocs.structure.pages import Page
 from .blocks import FENCES, BlockError, BlockRenderer, find_blocks, parse_confusion_options, parse_recognizer_options
 from .config import TRAIN_POLICIES, DigitModelConfig
 from .figures import Figures
-from .runtime import RUNTIME_BYTES, TfjsRuntime, resolve_runtime
+from .runtime import RUNTIME_BYTES, TfjsRuntime, resolve_runtime, runtime_for_model
 from .site_files import ENTRY_MODULE, STYLESHEET, SiteFiles, add_generated
 from .site_models import TRAIN_ENVIRONMENT_VARIABLE, SiteModels
 from .tutorial_data import pages_with_tutorial
@@ -37,6 +37,8 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
     def __init__(self) -> None:
         self.models: SiteModels | None = None
         self.runtime: TfjsRuntime | None = None
+        #: The runtime this build's pages get: `runtime`, less the light build if the model needs more.
+        self.served_runtime: TfjsRuntime | None = None
         self.artefacts = None  # the model's cache entry (model_build.Artefacts), per build
         self.figures: Figures | None = None
         self.blocks = BlockRenderer()
@@ -93,16 +95,19 @@ class DigitModelPlugin(BasePlugin[DigitModelConfig]):
         metrics = self.artefacts.metrics()
         self.blocks.sample = SampleDigits.load(self.artefacts.directory) if SAMPLE_JSON in self.artefacts.files else None
         self.blocks.confusion = metrics["confusion_matrix"]
+        self.served_runtime, reason = runtime_for_model(self.runtime, self.artefacts.directory / "model.json")
+        if reason:
+            log.info("%s", reason)
         self.figures = Figures.from_metrics(metrics, self.artefacts.fingerprint, self.config.model_dir,
                                             language=self.language, runtime_bytes=RUNTIME_BYTES,
-                                            light_bytes=self.runtime.light_bytes)
+                                            light_bytes=self.served_runtime.light_bytes)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         """Add the model, its charts, TF.js and our assets as generated files (no copying)."""
         if not self.config.enabled:
             return None
         tutorial_data = self.models.fresh_tutorial_data(log) if self._tutorial_wanted(files) else None
-        site_files = SiteFiles(config, self.config, self.artefacts, self.runtime, tutorial_data, self.language)
+        site_files = SiteFiles(config, self.config, self.artefacts, self.served_runtime, tutorial_data, self.language)
         return add_generated(files, site_files.all())
 
     def _tutorial_wanted(self, files: Files) -> bool:

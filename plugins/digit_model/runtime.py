@@ -12,7 +12,7 @@ import posixpath
 import shlex
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -78,6 +78,8 @@ class TfjsRuntime:
     light_src: str | None = None
     light_backends: tuple[str, ...] = ()
     light_bytes: int = 0
+    #: The layer classes the light build can deserialise.
+    light_layers: tuple[str, ...] = ()
 
     @property
     def is_local(self) -> bool:
@@ -216,7 +218,24 @@ def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundl
     return TfjsRuntime(folder + SCRIPT.name, None, files, wasm_src=folder + WASM_SCRIPT.name, wasm_dir=folder,
                        light_src=folder + light["file"] if light else None,
                        light_backends=tuple(light["backends"]) if light else (),
-                       light_bytes=int(light["bytes"]) if light else 0)
+                       light_bytes=int(light["bytes"]) if light else 0,
+                       light_layers=tuple(light["layers"]) if light else ())
+
+
+def runtime_for_model(runtime: TfjsRuntime, model_json: Path) -> tuple[TfjsRuntime, str | None]:
+    """The runtime for the model at `model_json`: as configured, or without the light build (every
+    page loads the full library) when the model holds a layer the light build cannot read; with
+    the reason in that case."""
+    if runtime.light_src is None:
+        return runtime, None
+    topology = json.loads(model_json.read_text(encoding="utf-8"))["modelTopology"]["model_config"]
+    classes = {layer["class_name"] for layer in topology["config"]["layers"]}
+    missing = sorted(classes - set(runtime.light_layers))
+    if not missing:
+        return runtime, None
+    reason = (f"the model holds {', '.join(missing)}, which the light TF.js build does not include: every page "
+              "loads the full library (set `tfjs_build: full` to say so and silence this)")
+    return replace(runtime, light_src=None, light_backends=(), light_bytes=0, light_layers=()), reason
 
 
 def content_version(files: Iterable[Path]) -> str | None:
