@@ -92,3 +92,23 @@ def test_the_site_models_layers_are_all_in_the_light_build(tiny_artefacts) -> No
     stamp = json.loads((TFJS / "light-build.json").read_text())
     topology = json.loads((tiny_artefacts.directory / "model.json").read_text())["modelTopology"]["model_config"]
     assert {layer["class_name"] for layer in topology["config"]["layers"]} <= set(stamp["layers"])
+
+
+def test_a_damaged_light_build_fails_the_build_with_advice_that_works(tmp_path) -> None:
+    """A light build that differs from its stamp: the message names the folder, the repair command
+    and `tfjs_build: full`; with that setting the same folder serves the full library."""
+    import shutil
+
+    from mkdocs.exceptions import PluginError
+
+    from digit_model.runtime import resolve_runtime
+
+    bundled = tmp_path / "tfjs"
+    shutil.copytree(TFJS, bundled)
+    (bundled / "tf-light.min.js").write_bytes(b"// not the build\n")
+    with pytest.raises(PluginError) as failure:
+        resolve_runtime("local", None, "assets/digit-model/", bundled=bundled)
+    message = str(failure.value)
+    assert str(bundled) in message and "bundle_runtime.py" in message and "`tfjs_build: full`" in message
+    full = resolve_runtime("local", None, "assets/digit-model/", bundled=bundled, build="full")
+    assert full.light_src is None and full.script_src.endswith("tf.es2017.min.js")

@@ -134,6 +134,7 @@ def build_light(node_modules: Path, folder: Path) -> None:
     if completed.returncode != 0:
         raise BundleError(f"building the light TF.js runtime failed: {(completed.stderr or completed.stdout).strip()[-2000:]}")
     summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    spec = json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))
     stamp = {
         "description": "The light TF.js build (tools/light_runtime/), made by tools/bundle_runtime.py.",
         "file": LIGHT_FILE,
@@ -141,8 +142,8 @@ def build_light(node_modules: Path, folder: Path) -> None:
         "integrity": integrity(folder / LIGHT_FILE),
         "inputs": light_inputs_hash(),
         "esbuild": summary["esbuild"],
-        "backends": json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))["backends"],
-        "layers": json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))["layers"],
+        "backends": spec["backends"],
+        "layers": spec["layers"],
     }
     (folder / LIGHT_STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 
