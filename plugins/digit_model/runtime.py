@@ -1,5 +1,5 @@
 """The TF.js runtime the site loads: the light build bundled in this package (the kernels and
-layers the recognizer needs, CPU backend), and the full library for pages that train (the
+layers the recognizer needs, CPU and WASM backends), and the full library for pages that train (the
 tutorial) or for sites that ask for it, from this package, a `node_modules` folder the site
 names, or a pinned CDN URL."""
 
