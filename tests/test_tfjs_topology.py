@@ -9,7 +9,7 @@ import pytest
 
 from model_build.errors import UnsupportedLayerError
 from model_build.mnist.network import build_network
-from model_build.tfjs import topology
+from model_build.tfjs import graph, topology
 from model_build.tfjs.writer import keras_model_parts
 
 
@@ -66,15 +66,15 @@ def test_groups_one_is_dropped_and_other_groups_refused() -> None:
 
 
 def test_unsupported_layer_is_named() -> None:
-    with pytest.raises(UnsupportedLayerError, match="'memory' of class LSTM"):
-        topology.translate_layer(_layer_config(keras.layers.LSTM(4, name="memory")))
+    with pytest.raises(UnsupportedLayerError, match="'noise' of class GaussianNoise"):
+        topology.translate_layer(_layer_config(keras.layers.GaussianNoise(0.1, name="noise")))
 
 
-def test_sequential_needs_an_input_layer_and_a_sequential_class() -> None:
+def test_sequential_needs_an_input_layer_and_a_model_class() -> None:
     with pytest.raises(UnsupportedLayerError, match="keras.Input"):
-        topology.translate_sequential({"name": "m", "layers": [_layer_config(keras.layers.Dense(2, name="d"))]}, "Sequential")
-    with pytest.raises(UnsupportedLayerError, match="Functional"):
-        topology.translate_sequential({"name": "m", "layers": []}, "Functional")
+        graph.translate_model({"name": "m", "layers": [_layer_config(keras.layers.Dense(2, name="d"))]}, "Sequential")
+    with pytest.raises(UnsupportedLayerError, match="MyModel cannot be written.*functional keras.Model"):
+        graph.translate_model({"name": "m", "layers": []}, "MyModel")
 
 
 def test_weight_names_have_no_model_prefix_and_no_optimizer_state() -> None:

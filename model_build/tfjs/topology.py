@@ -13,26 +13,58 @@ from typing import Any
 
 from ..errors import UnsupportedLayerError
 
-#: Layers whose Keras config tfjs-layers reads correctly once the rules have run.
+#: Layers whose Keras config tfjs-layers 4.22 reads correctly once the rules have run; each has a
+#: parity test (tests/test_tfjs_export.py) in the real TF.js.
 SUPPORTED_LAYERS = frozenset(
     {
         "InputLayer",
-        "Conv2D",
-        "DepthwiseConv2D",
-        "MaxPooling2D",
-        "AveragePooling2D",
-        "GlobalAveragePooling2D",
-        "GlobalMaxPooling2D",
-        "Flatten",
-        "Reshape",
-        "Dropout",
-        "Dense",
-        "Activation",
-        "ReLU",
-        "Softmax",
-        "BatchNormalization",
+        # convolution and pooling
+        "Conv1D", "Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose",
+        "MaxPooling1D", "AveragePooling1D", "MaxPooling2D", "AveragePooling2D",
+        "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+        # core, normalization, embedding
+        "Dense", "Activation", "Dropout", "SpatialDropout1D", "BatchNormalization", "LayerNormalization",
+        "Embedding", "Rescaling",
+        # recurrent
+        "LSTM", "GRU", "SimpleRNN", "Bidirectional",
+        # shape
+        "Flatten", "Reshape", "Permute", "RepeatVector", "UpSampling2D", "ZeroPadding2D", "Cropping2D",
+        # merging
+        "Add", "Concatenate", "Multiply", "Average", "Maximum", "Minimum",
+        # activation layers
+        "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
     }
 )
+
+#: What to use instead of a layer TF.js cannot run (the error message says it).
+UNSUPPORTED_ADVICE = {
+    "Lambda": "TF.js cannot run Python code: replace the Lambda with built-in layers (Rescaling, Activation, "
+    "Reshape, the merge layers…)",
+    "Subtract": "tfjs-layers has no Subtract: write a - b as Add()([a, Rescaling(-1.0)(b)])",
+    "Normalization": "tfjs-layers has no Normalization layer: normalise the inputs before the model, or fold "
+    "the statistics into a Rescaling (one mean and variance) or a BatchNormalization",
+    "SpatialDropout2D": "tfjs-layers has SpatialDropout1D only: use Dropout (both do nothing at inference)",
+}
+
+#: Keras 3 activation name → the tfjs-layers activation computing the same function (checked
+#: numerically against Keras by the parity tests). Missing on purpose: `hard_sigmoid` (tfjs computes
+#: 0.2·x + 0.5 clipped, Keras 3 computes x/6 + 0.5 clipped) and the activations tfjs lacks.
+ACTIVATIONS = {
+    "linear": "linear",
+    "relu": "relu",
+    "relu6": "relu6",
+    "elu": "elu",
+    "selu": "selu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softplus": "softplus",
+    "softsign": "softsign",
+    "softmax": "softmax",
+    "log_softmax": "logSoftmax",
+    "gelu": "gelu",
+    "silu": "swish",
+    "mish": "mish",
+}
 
 #: Keys that Keras 3 writes and Keras 2 never had: tfjs does not know them.
 KERAS3_ONLY_KEYS = frozenset(
@@ -123,12 +155,140 @@ def refuse_grouped_convolution(layer: Layer) -> Layer:
 
 
 def require_supported_layer(layer: Layer) -> Layer:
-    """Rule: only layers in SUPPORTED_LAYERS pass; the error names the layer and its class."""
-    if layer["class_name"] not in SUPPORTED_LAYERS:
-        raise UnsupportedLayerError(
-            f"Layer {layer['config'].get('name')!r} of class {layer['class_name']} cannot be written for TF.js "
-            f"by this writer. Supported layers: {', '.join(sorted(SUPPORTED_LAYERS))}."
+    """Rule: only layers in SUPPORTED_LAYERS pass; the error names the layer, its class and what to do."""
+    class_name = layer["class_name"]
+    if class_name not in SUPPORTED_LAYERS:
+        advice = UNSUPPORTED_ADVICE.get(class_name) or (
+            "replace it with layers TF.js has, or keep it out of the exported model"
         )
+        raise UnsupportedLayerError(
+            f"Layer {layer['config'].get('name')!r} of class {class_name} cannot run in TF.js: {advice}. "
+            f"Supported layers: {', '.join(sorted(SUPPORTED_LAYERS))}."
+        )
+    return layer
+
+
+def activation_names(layer: Layer) -> Layer:
+    """Rule: activations take tfjs's name for the same function (`silu` → `swish`, `log_softmax` →
+    `logSoftmax`); one tfjs lacks, or computes differently (`hard_sigmoid`), is refused."""
+    config = layer["config"]
+    for key in [key for key in config if key == "activation" or key.endswith("_activation")]:
+        value = config[key]
+        name = value if isinstance(value, str) else None
+        if name not in ACTIVATIONS:
+            shown = name if name is not None else "a custom function"
+            raise UnsupportedLayerError(
+                f"Layer {config.get('name')!r} uses activation {shown!r} ({key}), which TF.js does not compute the "
+                f"same way. Use one of: {', '.join(sorted(ACTIVATIONS))}; or an activation layer "
+                "(LeakyReLU, PReLU, ELU, ReLU) after a linear layer."
+            )
+        config[key] = ACTIVATIONS[name]
+    return layer
+
+
+def activation_layer_options(layer: Layer) -> Layer:
+    """Rule: Keras 3's LeakyReLU `negative_slope` is tfjs's `alpha`; ReLU's `negative_slope` and
+    `threshold` have no tfjs form (only `max_value`) and are refused unless 0; tfjs's ELU layer
+    takes alpha = 1 only."""
+    config = layer["config"]
+    if layer["class_name"] == "LeakyReLU" and "negative_slope" in config:
+        config["alpha"] = config.pop("negative_slope")
+    if layer["class_name"] == "ELU" and config.get("alpha", 1.0) != 1.0:
+        raise UnsupportedLayerError(
+            f"ELU layer {config.get('name')!r} sets alpha={config['alpha']}; tfjs-layers' ELU layer supports alpha=1 "
+            "only. Use ELU() or activation='elu'."
+        )
+    if layer["class_name"] == "ReLU":
+        for key in ("negative_slope", "threshold"):
+            if config.pop(key, 0.0) not in (0, 0.0, None):
+                raise UnsupportedLayerError(
+                    f"ReLU layer {config.get('name')!r} sets {key}; tfjs's ReLU has only max_value. "
+                    "Use LeakyReLU for a negative slope."
+                )
+    return layer
+
+
+def softmax_on_last_axis(layer: Layer) -> Layer:
+    """Rule: a Softmax layer must normalise the last axis, the only one tfjs-layers computes
+    (another fails only at predict time, in the reader's browser). The rank comes from the
+    layer's `build_config`; without one only ``axis=-1`` is known to be the last."""
+    if layer["class_name"] != "Softmax":
+        return layer
+    config = layer["config"]
+    axis = config.get("axis", -1)
+    axes = axis if isinstance(axis, list) else [axis]
+    shape = (layer.get("build_config") or {}).get("input_shape")
+    rank = len(shape) if isinstance(shape, list) and not isinstance(shape[0], list) else None
+    if axes != [-1] and not (rank is not None and len(axes) == 1 and axes[0] == rank - 1):
+        raise UnsupportedLayerError(
+            f"Softmax layer {config.get('name')!r} normalises axis {axis!r}; TF.js computes softmax over the last "
+            "axis only. Move that axis last (Permute) before the Softmax."
+        )
+    config["axis"] = -1
+    return layer
+
+
+def global_pooling_without_keepdims(layer: Layer) -> Layer:
+    """Rule: Keras 3's `keepdims` on global pooling is dropped when false; tfjs cannot keep them."""
+    if not layer["class_name"].startswith("Global"):
+        return layer
+    config = layer["config"]
+    if config.pop("keepdims", False):
+        raise UnsupportedLayerError(
+            f"Layer {config.get('name')!r} keeps the pooled dimensions (keepdims=True); tfjs's global pooling "
+            "cannot. Pool without keepdims and add a Reshape."
+        )
+    return layer
+
+
+def upsampling_nearest(layer: Layer) -> Layer:
+    """Rule: UpSampling2D must be `nearest`: tfjs's bilinear resize samples pixel corners where
+    Keras 3 samples pixel centres, so the two disagree (measured: by 0.67 on a 4×4 input)."""
+    config = layer["config"]
+    if layer["class_name"] == "UpSampling2D" and config.get("interpolation", "nearest") != "nearest":
+        raise UnsupportedLayerError(
+            f"UpSampling2D layer {config.get('name')!r} uses {config['interpolation']!r} interpolation; TF.js computes "
+            "only 'nearest' the way Keras does. Use interpolation='nearest' (and a Conv2D after it to smooth)."
+        )
+    return layer
+
+
+def gru_reset_before(layer: Layer) -> Layer:
+    """Rule: tfjs's GRU is the original formulation (reset gate before the matrix product); Keras 3's
+    default `reset_after=True` is refused with the setting that works."""
+    config = layer["config"]
+    if layer["class_name"] == "GRU" and config.pop("reset_after", False):
+        raise UnsupportedLayerError(
+            f"GRU layer {config.get('name')!r} uses reset_after=True (Keras 3's default), which tfjs-layers does "
+            "not implement. Build it as GRU(..., reset_after=False) and train it again."
+        )
+    return layer
+
+
+def bidirectional_wrapped_layer(layer: Layer) -> Layer:
+    """Rule: a Bidirectional keeps only the layer it wraps, under that layer's own name.
+
+    tfjs builds both directions from `layer` (prefixing `forward_` / `backward_` itself) and ignores
+    `backward_layer`; Keras 3 writes `layer` already renamed `forward_<name>`, which tfjs would make
+    `forward_forward_<name>`. A backward layer that is not the mirror of the forward one (a
+    different class or setting) has no tfjs form and is refused.
+    """
+    if layer["class_name"] != "Bidirectional":
+        return layer
+    config = layer["config"]
+    forward = translate_layer(config["layer"])
+    backward = config.pop("backward_layer", None)
+    wrapped_name = forward["config"]["name"].removeprefix("forward_")
+    if backward is not None:
+        backward = translate_layer(backward)
+        mirrored = dict(backward["config"], name=forward["config"]["name"], go_backwards=forward["config"].get("go_backwards", False))
+        if backward["class_name"] != forward["class_name"] or mirrored != forward["config"] or backward["config"]["name"] != f"backward_{wrapped_name}":
+            raise UnsupportedLayerError(
+                f"Bidirectional layer {config.get('name')!r} has its own backward layer; tfjs builds the backward "
+                "direction as a mirror of the forward one. Wrap a single layer: Bidirectional(layer)."
+            )
+    forward["config"]["name"] = wrapped_name
+    config["layer"] = forward
     return layer
 
 
@@ -137,8 +297,15 @@ LAYER_RULES: tuple[Callable[[Layer], Layer], ...] = (
     require_supported_layer,
     dtype_policy_to_name,
     input_layer_batch_shape,
+    softmax_on_last_axis,
     drop_keras3_only_keys,
     refuse_grouped_convolution,
+    activation_names,
+    activation_layer_options,
+    global_pooling_without_keepdims,
+    upsampling_nearest,
+    gru_reset_before,
+    bidirectional_wrapped_layer,
 )
 
 
@@ -148,21 +315,3 @@ def translate_layer(keras_layer: Mapping[str, Any]) -> Layer:
     for rule in LAYER_RULES:
         layer = rule(layer)
     return {"class_name": layer["class_name"], "config": layer["config"]}
-
-
-def translate_sequential(model_config: Mapping[str, Any], class_name: str) -> dict[str, Any]:
-    """A Keras 3 Sequential's `get_config()` → tfjs `model_config`.
-
-    The model-level `dtype` policy and `build_input_shape` are Keras 3 only and are dropped;
-    the layer list starts with its InputLayer, as Keras 2.4+ wrote it.
-    """
-    if class_name != "Sequential":
-        raise UnsupportedLayerError(
-            f"Model class {class_name} is not supported by this writer: build the model as keras.Sequential."
-        )
-    layers = [translate_layer(layer) for layer in model_config["layers"]]
-    if not layers or layers[0]["class_name"] != "InputLayer":
-        raise UnsupportedLayerError(
-            "The Sequential model has no InputLayer: start it with keras.Input(shape) so TF.js knows its input shape."
-        )
-    return {"class_name": "Sequential", "config": {"name": model_config.get("name", "sequential"), "layers": layers}}

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .topology import translate_sequential
+from .graph import translate_model
+from .variables import tfjs_weights
 from .weights import DEFAULT_SHARD_BYTES, Quantization, encode_weight, read_weight_group, write_weight_group
 
 MODEL_JSON = "model.json"
@@ -43,17 +44,11 @@ class WrittenModel:
 def keras_model_parts(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
     """(tfjs model_config, [(weight name, values)]) for a Keras 3 model.
 
-    TF.js names weights `<layer name>/<variable name>`. Keras 3's `Variable.path` prefixes the
-    model's name (`digits/conv1/kernel`), which TF.js rejects ("Provided weight data has no target
-    variable"), so names are built from the layer instead. Optimizer state never enters: only
-    the layers' own weights are listed.
+    Weights are named as tfjs-layers names the variables it creates (`variables.tfjs_weights`);
+    optimizer state never enters: only the layers' own weights are listed.
     """
-    model_config = translate_sequential(model.get_config(), type(model).__name__)
-    named: list[tuple[str, np.ndarray]] = []
-    for layer in model.layers:
-        for variable in layer.weights:
-            named.append((f"{layer.name}/{variable.name}", np.asarray(variable.numpy())))
-    return model_config, named
+    model_config = translate_model(model.get_config(), type(model).__name__)
+    return model_config, tfjs_weights(model)
 
 
 def write_layers_model(
