@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from model_build.tfjs import export
-from model_build.tfjs.topology import ACTIVATIONS
+from model_build.tfjs.topology import ACTIVATIONS, SUPPORTED_LAYERS
 from model_build.tfjs.variables import assign_tfjs_weights, tfjs_variables
 from model_build.tfjs.writer import read_layers_model_weights
 
@@ -41,9 +41,11 @@ class Exported:
         self.root = root
         self.keras_outputs: dict[str, list[np.ndarray]] = {}
         self.float32_outputs: dict[str, list[np.ndarray]] = {}
+        self.layer_classes: set[str] = set()
         cases = []
         for name, build in CASES.items():
             model, inputs = build()
+            self.layer_classes |= layer_classes(model)
             reference = self.run_keras(model, inputs)
             for quantization in ("none", "float16", "uint8"):
                 if quantization != "none" and name not in QUANTIZED_CASES:
@@ -86,6 +88,18 @@ class Exported:
         return [np.fromfile(self.root / key / f"out{i}.f32", "<f4").reshape(output.shape) for i, output in enumerate(expected)]
 
 
+def layer_classes(model: keras.Model) -> set[str]:
+    """The classes of every layer in `model`, inside nested models and Bidirectional wrappers too."""
+    found = set()
+    for layer in model.layers:
+        found.add(type(layer).__name__)
+        if isinstance(layer, keras.Model):
+            found |= layer_classes(layer)
+        if isinstance(layer, keras.layers.Bidirectional):
+            found.add(type(layer.forward_layer).__name__)
+    return found
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Exported:
     return Exported(tmp_path_factory.mktemp("tfjs-export"))
@@ -122,3 +136,8 @@ def test_small_shards_are_several_files(exported: Exported) -> None:
 
 def test_every_activation_tfjs_knows_has_a_parity_case() -> None:
     assert {f"dense_{name}" for name in ACTIVATIONS} <= set(CASES)
+
+
+def test_every_supported_layer_has_a_parity_case(exported: Exported) -> None:
+    """A layer joins SUPPORTED_LAYERS only with a case here: nothing is written untested."""
+    assert SUPPORTED_LAYERS - exported.layer_classes == set()
