@@ -70,6 +70,8 @@ REFUSED = {
     "name_clash": (nested_name_clash, "'d/kernel'.*distinct names"),
     "backward_layer": (custom_backward_layer, "'bi' has its own backward layer"),
     "subclassed": (lambda: Subclassed(), "Subclassed cannot be written.*functional"),
+    "stateful": (lambda: keras.Sequential([keras.Input((5, 2), batch_size=3), layers.LSTM(2, stateful=True, name="mem")]),
+                 "'mem' is stateful.*stateful=False"),
     "mixed_precision": (lambda: functional(layers.Dense(2, dtype="mixed_float16", name="half")), "'half'.*float32"),
 }
 

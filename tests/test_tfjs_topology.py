@@ -48,6 +48,14 @@ def test_input_layer_batch_shape_becomes_batch_input_shape() -> None:
     assert "batch_shape" not in config and config["dtype"] == "float32"
 
 
+def test_a_batch_size_keras_recorded_is_left_free() -> None:
+    model = keras.Sequential([keras.layers.Dense(3, name="d")], name="called")
+    model(keras.ops.zeros((2, 5)))  # built by a call: Keras records batch_shape [2, 5]
+    raw_input = model.get_config()["layers"][0]
+    assert list(raw_input["config"]["batch_shape"]) == [2, 5]
+    assert topology.translate_layer(raw_input)["config"]["batch_input_shape"] == [None, 5]
+
+
 def test_keras3_only_keys_are_dropped() -> None:
     model = build_network()
     dense = next(l for l in model.get_config()["layers"] if l["class_name"] == "Dense")

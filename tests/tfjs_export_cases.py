@@ -147,11 +147,19 @@ LAYER_CASES: dict[str, Callable[[], Case]] = {
     "sequential_in_sequential": lambda: sequential(
         "outer", (6,), keras.Sequential([keras.Input((6,), name="inner_in"), layers.Dense(4, activation="relu", name="inner_d")],
                                         name="inner"), layers.Dense(2, name="head")),
+    "sequential_built_by_call": lambda: sequential_built_by_call(),
     "functional_multi_io": functional_multi_io,
     "functional_nested_functional": functional_nested_functional,
     "functional_cnn": functional_cnn,
     "text_classifier": text_classifier,
 }
+
+
+def sequential_built_by_call() -> Case:
+    """No keras.Input: Keras builds the model on its first batch (of 2) and records that size."""
+    model = keras.Sequential([layers.Dense(4, activation="relu", name="d1"), layers.Dense(2, name="d2")], name="by_call")
+    model(np.zeros((2, 6), np.float32))
+    return randomize(model, 71), [uniform(72, 6)]  # a batch of BATCH = 3
 
 
 def embedding_case() -> Case:

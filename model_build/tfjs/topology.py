@@ -116,7 +116,9 @@ def input_layer_batch_shape(layer: Layer) -> Layer:
     """Rule: an InputLayer's `batch_shape` becomes `batch_input_shape` (tfjs issue 8494).
 
     tfjs-layers 4.22 refuses the Keras 3 spelling: "An InputLayer should be passed either a
-    `batchInputShape` or an `inputShape`".
+    `batchInputShape` or an `inputShape`". The batch dimension is left free: a Sequential that Keras
+    built by calling it on a batch records that batch's size (`[2, 5]`), and tfjs would then refuse
+    every other batch size. (Stateful recurrent layers, which need a fixed batch, are refused.)
     """
     if layer["class_name"] != "InputLayer":
         return layer
@@ -124,7 +126,7 @@ def input_layer_batch_shape(layer: Layer) -> Layer:
     if config.get("sparse") or config.get("ragged"):
         raise UnsupportedLayerError(f"Input {config.get('name')!r} is sparse or ragged; TF.js takes dense inputs only.")
     if "batch_shape" in config:
-        config["batch_input_shape"] = list(config.pop("batch_shape"))
+        config["batch_input_shape"] = [None, *list(config.pop("batch_shape"))[1:]]
     config.setdefault("dtype", "float32")
     return layer
 
@@ -253,6 +255,18 @@ def upsampling_nearest(layer: Layer) -> Layer:
     return layer
 
 
+def stateless_recurrence(layer: Layer) -> Layer:
+    """Rule: a stateful recurrent layer (state kept between calls, fixed batch) is refused: the
+    exported model's batch size is free, and a page calling it expects each call to stand alone."""
+    config = layer["config"]
+    if config.get("stateful"):
+        raise UnsupportedLayerError(
+            f"Layer {config.get('name')!r} is stateful; export the model with stateful=False "
+            "(the weights are the same: rebuild the model with stateful=False and copy them over with set_weights)."
+        )
+    return layer
+
+
 def gru_reset_before(layer: Layer) -> Layer:
     """Rule: tfjs's GRU is the original formulation (reset gate before the matrix product); Keras 3's
     default `reset_after=True` is refused with the setting that works."""
@@ -304,6 +318,7 @@ LAYER_RULES: tuple[Callable[[Layer], Layer], ...] = (
     activation_layer_options,
     global_pooling_without_keepdims,
     upsampling_nearest,
+    stateless_recurrence,
     gru_reset_before,
     bidirectional_wrapped_layer,
 )
