@@ -302,9 +302,12 @@ def test_non_string_keys_are_reported_as_unknown() -> None:
     )
 
 
-def test_network_is_one_of_the_two_and_redrawn_training_is_a_mapping() -> None:
+def test_network_is_a_known_one_and_redrawn_training_is_a_mapping() -> None:
     assert MnistConfig.from_mapping({"network": "blog"}).network == "blog"
-    assert refusal("network", "big") == "recipe.network must be one of 'blog', 'canvas', got 'big'."
+    assert MnistConfig.from_mapping({"network": "compact"}).network == "compact"
+    assert refusal("network", "big") == (
+        "recipe.network must be one of 'blog', 'canvas', 'compact', 'compact80', got 'big'."
+    )
     with pytest.raises(RecipeError, match=r"recipe.redrawn_training must be a mapping of images and habit_edit_rate"):
         MnistConfig.from_mapping({"redrawn_training": 5})
 

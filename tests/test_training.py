@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -11,7 +12,7 @@ from model_build.mnist.config import AugmentationConfig, MnistConfig
 from model_build.mnist.network import build_network
 from model_build.tfjs.writer import keras_model_parts
 
-from .conftest import TINY_RECIPE
+from .conftest import ROOT, TINY_RECIPE
 
 
 def test_blog_network_is_the_reference_posts() -> None:
@@ -32,8 +33,35 @@ def test_canvas_network_is_the_same_shape_twice_as_wide_within_the_weight_budget
     assert model.count_params() <= 450_000  # issue 13: at most 450 KB as uint8 (one byte a weight)
 
 
+def test_compact_network_adds_a_third_convolution_and_stays_under_100k_parameters() -> None:
+    model = build_network("compact")
+    assert [type(l).__name__ for l in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D",
+        "Flatten", "Dropout", "Dense", "Dropout", "Dense",
+    ]
+    # The layers it shares with the others keep their names, so weight names in model.json do too.
+    assert [l.name for l in model.layers] == [
+        "conv1", "pool1", "conv2", "pool2", "conv3", "pool3",
+        "flatten", "dropout1", "dense", "dropout2", "probabilities",
+    ]
+    assert model.count_params() == 93_322
+    assert model.count_params() <= 100_000  # issue 16: the model's share of the page's 250 KB gzip
+
+
+def test_every_network_a_recipe_can_name_exists_and_uses_only_layers_the_light_tfjs_build_holds() -> None:
+    from typing import get_args
+
+    from model_build.mnist import config, network
+
+    # config.py keeps its own copy of the names so that validating a recipe never imports Keras.
+    assert get_args(config.NetworkName) == get_args(network.NetworkName)
+    light = json.loads((ROOT / "tools" / "light_runtime" / "runtime.json").read_text())["layers"]
+    for name in get_args(config.NetworkName):
+        assert {type(l).__name__ for l in build_network(name).layers} <= set(light), name
+
+
 def test_unknown_network_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="unknown network 'huge'; known: blog, canvas"):
+    with pytest.raises(ValueError, match="unknown network 'huge'; known: blog, canvas, compact, compact80"):
         build_network("huge")
 
 

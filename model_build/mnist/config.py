@@ -19,7 +19,7 @@ from ..errors import RecipeError
 
 Quantization = Literal["none", "float16", "uint8"]
 #: model_build.mnist.network's names (that module imports Keras; this one must not).
-NetworkName = Literal["blog", "canvas"]
+NetworkName = Literal["blog", "canvas", "compact", "compact80"]
 LearningRateSchedule = Literal["constant", "cosine"]
 
 # MNIST's official splits (model_build.mnist.data has the same figures; it imports NumPy, this must not).
@@ -192,7 +192,8 @@ class TeachSampleConfig:
 class MnistConfig:
     """Everything that decides the trained weights and the exported files."""
 
-    #: "canvas" (default) or "blog", the reference post's smaller network (see network.py).
+    #: "canvas" (default), "blog" (the reference post's smaller network), or "compact" / "compact80"
+    #: (a third convolution, under 105 K parameters); see network.py.
     network: NetworkName = "canvas"
     #: Ten passes over scans and redrawn digits (chosen on validation: benchmarks/recipe_search.py).
     epochs: int = 10
