@@ -8,7 +8,9 @@ Builds the example site with the default recipe (training it first if stale) twi
 - the time from navigation to "ready" (model loaded, backend chosen), median of 5 cold loads
   (the two sites' loads alternate, so a slow moment of the machine hits both);
 - the bytes a first visit to the tool page downloads, by kind, raw and gzipped (level 6, as a
-  host that compresses sends them; the site's files gzipped, not what this server sent);
+  host that compresses sends them; the site's files gzipped, not what this server sent), and any
+  file a visit fetched more than once (the page starts TF.js and the model early: none may be
+  fetched twice);
 - for each backend the build holds that starts: the median and p90 time of one full step —
   preprocess + predict + saliency + drawing the panels — on a fixed drawing;
 and, for the light site, what the blog post's blocks cost: bytes on opening the post (nothing of
@@ -120,6 +122,8 @@ class Site:
         self.after_drawing: dict[str, int] = defaultdict(int)
         self.after_drawing_gzip: dict[str, int] = defaultdict(int)
         self.backend_after_drawing = None
+        #: Files (path without query) that one cold load fetched more than once.
+        self.fetched_twice: set[str] = set()
 
     def gzip_size(self, request_url: str) -> int:
         from urllib.parse import unquote, urlparse
@@ -131,6 +135,8 @@ class Site:
         return len(gzip.compress(file.read_bytes(), 6)) if file.is_file() else 0
 
     def cold_load(self, browser, first: bool) -> None:
+        from urllib.parse import urlparse
+
         context = browser.new_context()
         page = context.new_page()
         sizes: list[tuple[str, int]] = []
@@ -140,6 +146,8 @@ class Site:
         self.ready_ms.append(float(page.get_attribute(".digit-recognizer", "data-ready-ms")))
         self.backend = page.get_attribute(".digit-recognizer", "data-backend")
         page.wait_for_load_state("networkidle")
+        paths = [urlparse(request_url).path for request_url, _ in sizes]
+        self.fetched_twice |= {path for path in paths if paths.count(path) > 1}
         if first:
             for request_url, size in sizes:
                 self.raw[kind_of(request_url)] += size
@@ -183,6 +191,7 @@ class Site:
             print(f"    {kind:12s} raw {self.raw[kind]:>10,}  gzip {self.gzipped[kind]:>10,}")
         print(f"    what the recognizer adds (TF.js + model + our JS/CSS): raw {sum(self.raw[k] for k in recognizer):,}, "
               f"gzip {sum(self.gzipped[k] for k in recognizer):,}")
+        print(f"    fetched more than once in a visit: {', '.join(sorted(self.fetched_twice)) or 'nothing'}")
         print(f"    a first stroke then fetches raw {sum(self.after_drawing.values()):,}, gzip {sum(self.after_drawing_gzip.values()):,} "
               f"({', '.join(sorted(self.after_drawing)) or 'nothing'}); backend after drawing: {self.backend_after_drawing}")
 

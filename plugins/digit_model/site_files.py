@@ -6,6 +6,7 @@ package) or from memory, never copied into `docs/`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,6 +87,7 @@ class SiteFiles:
             model_files=[self.model.path(name) for name in self.model.files],
             tutorial_data_files=[tutorial.path(name) for name in tutorial.files] if tutorial else (),
             unsure_below=self.model.metrics()["calibration"]["unsure_below"],
+            weight_files=weight_files(self.model.path("model.json")),
         )
         return File.generated(self.config, self.settings.assets_dir + SITE_CONFIG_MODULE, content=content)
 
@@ -96,6 +98,12 @@ class SiteFiles:
 
     def _from_path(self, site_path: str, path: Path) -> File:
         return File.generated(self.config, site_path, abs_src_path=str(path))
+
+
+def weight_files(model_json: Path) -> list[str]:
+    """The weight shards a TF.js layers model's `model.json` names, in manifest order."""
+    manifest = json.loads(model_json.read_text(encoding="utf-8"))["weightsManifest"]
+    return [path for group in manifest for path in group["paths"]]
 
 
 def add_generated(files: Files, generated: list[File]) -> Files:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
 import numpy as np
@@ -80,12 +81,38 @@ def test_empty_canvas_shows_no_prediction(open_page) -> None:
 def test_failed_model_load_shows_the_error_state(open_page, browser, site_server) -> None:
     context = browser.new_context()
     page = context.new_page()
+    uncaught: list[str] = []
+    page.on("pageerror", lambda error: uncaught.append(str(error)))
     page.route("**/model.json*", lambda route: route.fulfill(status=404, body="not found"))
     page.goto(site_server.url + TOOL_PATH)
     page.wait_for_selector(".digit-recognizer[data-state=error]", timeout=60_000)
     status = page.locator(".dr-status").inner_text()
     assert "模型載入失敗" in status and "404" in status and "重新整理" in status
+    # The download main.js started early fails into the block's message, not into the console.
+    page.wait_for_load_state("networkidle")
+    assert not uncaught, uncaught
     context.close()
+
+
+def test_tfjs_the_model_and_our_modules_are_fetched_once_though_started_early(open_page, site_server, example_site) -> None:
+    """main.js starts TF.js, model.json and its shards (named in site-config.js) beside the
+    recognizer's modules, which it preloads together: each file still arrives once."""
+    shards = json.loads((example_site / "assets/models/digits/model.json").read_text())["weightsManifest"][0]["paths"]
+    config = (example_site / "assets/digit-model/js/site-config.js").read_text()
+    assert f"export const modelWeightFiles = {json.dumps(shards)};" in config
+    before = len(site_server.requests)
+    page, watch = open_page(TOOL_PATH)
+    wait_ready(page)
+    page.wait_for_load_state("networkidle")
+    requested = site_server.requests[before:]
+    names = [path.rsplit("/", 1)[-1] for path in requested]
+    for name in ("tf-light.min.js", "model.json", *shards):
+        assert names.count(name) == 1, (name, names)
+    modules = [path for path in requested if "/assets/digit-model/js/" in path]
+    assert {"recognizer.js", "tf-runtime.js", "tf-loader.js", "model-files.js", "site-config.js"} <= {path.rsplit("/", 1)[-1] for path in modules}
+    assert len(modules) == len(set(modules)), sorted(modules)
+    assert page.locator("link[rel=modulepreload]").count() > 0
+    assert not watch.errors
 
 
 def test_strict_csp_no_console_errors_no_third_party_requests(open_page, site_server) -> None:

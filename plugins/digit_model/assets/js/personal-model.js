@@ -28,24 +28,35 @@ function announce() {
   document.dispatchEvent(new CustomEvent(EVENT, { detail: personalState() }));
 }
 
-/** Called once with the site's model when it loads: puts the saved personal model in, if any. */
-export async function adoptSiteModel(tf, model) {
-  sharedModel = model;
+/** The personal model this browser saved for the site, or null (storage can be unavailable:
+ * private browsing, blocked cookies). Looked up while the site's model downloads. */
+export async function savedPersonalModel() {
   try {
-    if (!(await store.exists())) return; // a reader who never taught: no database is created
-    const saved = await store.loadPersonalModel();
-    if (!saved) return;
-    if (saved.baseVersion !== siteConfig.modelVersion) {
-      state = { active: false, stale: true, report: null };
-    } else {
-      siteWeights = applyOutputWeights(tf, model, saved.head);
-      state = { active: true, stale: false, report: saved.report };
-    }
-    announce(); // panels built before the model loaded show what was found
+    if (!(await store.exists())) return null; // a reader who never taught: no database is created
+    return (await store.loadPersonalModel()) || null;
   } catch (error) {
-    // Storage can be unavailable (private browsing, blocked cookies): the site's model still works.
     console.info(`digit-model: personal model not loaded (${error.message || error})`);
+    return null;
   }
+}
+
+/** Called once with the site's model when it loads and what savedPersonalModel() found: puts
+ * the saved personal model in, if it was tuned from this very model. */
+export function adoptSiteModel(tf, model, saved) {
+  sharedModel = model;
+  if (!saved) return;
+  if (saved.baseVersion !== siteConfig.modelVersion) {
+    state = { active: false, stale: true, report: null };
+  } else {
+    try {
+      siteWeights = applyOutputWeights(tf, model, saved.head);
+    } catch (error) {
+      console.info(`digit-model: personal model not used (${error.message || error})`);
+      return; // the site's model still works
+    }
+    state = { active: true, stale: false, report: saved.report };
+  }
+  announce(); // panels built before the model loaded show what was found
 }
 
 /** Fine-tuning starts from the site's weights, even while the personal model is in use. */

@@ -1,73 +1,24 @@
 // One TF.js runtime and one model per page, however many recognizers it holds.
 //
-// TF.js itself is a classic script (it defines the global `tf`), injected on first use so that a
-// page whose recognizer never comes into view never downloads it. Which script: the light build
-// (just what the recognizer, its saliency maps and the teach panel run, CPU and WASM backends: a
-// fraction of the bytes), unless the page holds a block that trains a model (the tutorial) or
-// the site asked for the full library. The light build starts on the CPU and moves to WASM when
-// the reader draws (pageBuild, upgradeBackend); the full library starts on the first of
-// WebGL → WASM → CPU that works. The backend in use is reported to the page.
-//
-// The model's files are fetched here, not by TF.js's http loader: every URL keeps the model's
-// version query (`model.json?v=…`, written by the build), a failed request names its file and
-// status, and each weight shard is checked against the SHA-256 that model.json records
-// (`userDefinedMetadata.weightsSha256`) before TF.js sees it, so a cache that mixes an old shard
-// with a new model.json gives a clear error instead of a model that predicts garbage.
+// TF.js itself is loaded by tf-loader.js (the light build or the full library) and the model's
+// files are fetched and checked by model-files.js; both may have started before this module
+// loads (main.js starts them when a recognizer comes near the viewport). Here: the backend and
+// the model. The light build starts on the CPU and moves to WASM when the reader draws
+// (pageBuild, upgradeBackend); the full library starts on the first of WebGL → WASM → CPU that
+// works. The backend in use is reported to the page.
 
 import * as siteConfig from "./site-config.js";
-import { adoptSiteModel } from "./personal-model.js";
-import { sha256Hex } from "./sha256.js";
+import { adoptSiteModel, savedPersonalModel } from "./personal-model.js";
+import { takeModelDownload } from "./model-files.js";
+import { loadScript, loadTf, pageBuild } from "./tf-loader.js";
 
-let tfPromise = null;
+export { fetchModelFile, ModelLoadError, modelFileUrl } from "./model-files.js";
+export { loadTf, pageBuild } from "./tf-loader.js";
+
 let backendPromise = null;
 let upgradePromise = null;
 let wasmPrepared = null;
 const modelPromises = new Map();
-
-function loadScript(src, integrity) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = src;
-    if (integrity) {
-      script.integrity = integrity;
-      script.crossOrigin = "anonymous";
-    }
-    script.onload = () => resolve();
-    script.onerror = () => reject(new Error(`could not load ${src}`));
-    document.head.append(script);
-  });
-}
-
-/**
- * The TF.js build this page loads: {name, src, integrity, backends, later}. `backends`: tried in
- * order at start; `later`: tried once the reader starts drawing (upgradeBackend). The light
- * build starts on its first backend (CPU: nothing more to fetch, and it always starts), and
- * moves to the next (WASM, ~2–3× faster a step, but a .wasm binary to fetch and compile) only
- * for a reader who draws; a page that is only read never fetches the binary.
- */
-export function pageBuild() {
-  const light = siteConfig.tfjsLightSrc && !document.querySelector(siteConfig.tfjsFullFor);
-  if (!light) {
-    return { name: "full", src: siteConfig.tfjsSrc, integrity: siteConfig.tfjsIntegrity, backends: ["webgl", "wasm", "cpu"], later: [] };
-  }
-  const [first, ...later] = siteConfig.tfjsLightBackends;
-  return { name: "light", src: siteConfig.tfjsLightSrc, integrity: null, backends: [first], later };
-}
-
-/** The global `tf`, loading TF.js once. */
-export function loadTf() {
-  if (!tfPromise) {
-    const build = pageBuild();
-    tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(build.src, build.integrity)).then(() => {
-      // The light build holds the WASM backend: tell it where its binaries are before anything
-      // can start it (it fetches them when it first starts).
-      if (globalThis.tf.build?.backends.includes("wasm")) globalThis.tf.wasm.setWasmPaths(siteConfig.wasmDir);
-      return globalThis.tf;
-    });
-    tfPromise.catch(() => { tfPromise = null; }); // allow a retry after a network error
-  }
-  return tfPromise;
-}
 
 /**
  * Switch to backend `name` (loading the WASM backend on demand); resolves to true if it runs.
@@ -165,97 +116,6 @@ export function upgradeBackend() {
   return upgradePromise;
 }
 
-/** Why the model could not be loaded. `reason`: "http" (with `status`), "network", "mismatch"
- * or "format"; `file`: the name of the file at fault (model.json or a shard). */
-export class ModelLoadError extends Error {
-  constructor(reason, file, message, { status = null, cause } = {}) {
-    super(message, { cause });
-    this.name = "ModelLoadError";
-    this.reason = reason;
-    this.file = file;
-    this.status = status;
-  }
-}
-
-/** The URL of `name` next to the model at `modelUrl`, with the model's version query (`?v=…`). */
-export function modelFileUrl(name, modelUrl = siteConfig.modelUrl) {
-  const model = new URL(modelUrl, document.baseURI);
-  const url = new URL(name, model);
-  url.search = model.search;
-  return url.href;
-}
-
-/** The bytes of `name` (next to the model), or a ModelLoadError naming it. */
-export async function fetchModelFile(name, modelUrl = siteConfig.modelUrl) {
-  try {
-    const response = await fetch(modelFileUrl(name, modelUrl));
-    if (!response.ok) {
-      const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
-      throw new ModelLoadError("http", name, `could not load ${name}: ${status}`, { status: response.status });
-    }
-    return await response.arrayBuffer();
-  } catch (error) {
-    if (error instanceof ModelLoadError) throw error;
-    throw new ModelLoadError("network", name, `could not download ${name} (${error.message || error})`, { cause: error });
-  }
-}
-
-/** model.json, parsed and checked for what a layers model needs. */
-async function fetchModelJson(modelUrl) {
-  const name = decodeURIComponent(new URL(modelUrl, document.baseURI).pathname.split("/").pop());
-  const bytes = await fetchModelFile(name, modelUrl);
-  let modelJson;
-  try {
-    modelJson = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new ModelLoadError("format", name, `${name} is not JSON`);
-  }
-  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-    throw new ModelLoadError("format", name, `${name} is not a TF.js layers model (no modelTopology or weightsManifest)`);
-  }
-  return modelJson;
-}
-
-/**
- * Every weight shard in manifest order, concatenated into one ArrayBuffer, each checked against
- * the SHA-256 that model.json records for it (a model.json without hashes loads unchecked).
- */
-async function fetchWeights(modelJson, modelUrl, onProgress) {
-  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
-  const hashes = modelJson.userDefinedMetadata?.weightsSha256;
-  let done = 0;
-  const shards = await Promise.all(paths.map(async (path) => {
-    const shard = await fetchModelFile(path, modelUrl);
-    if (hashes) {
-      if (typeof hashes[path] !== "string") {
-        throw new ModelLoadError("format", path, `model.json records no SHA-256 for ${path}`);
-      }
-      if ((await sha256Hex(shard)) !== hashes[path].toLowerCase()) {
-        throw new ModelLoadError(
-          "mismatch", path,
-          `${path} does not match the model it belongs to (the site was probably updated while this page was open)`,
-        );
-      }
-    }
-    done += 1;
-    onProgress(done / paths.length);
-    return new Uint8Array(shard);
-  }));
-  const weights = new Uint8Array(shards.reduce((total, shard) => total + shard.byteLength, 0));
-  let offset = 0;
-  for (const shard of shards) {
-    weights.set(shard, offset);
-    offset += shard.byteLength;
-  }
-  return weights.buffer;
-}
-
-/** model.json and its verified weights (fetched while TF.js loads). */
-async function fetchModel(modelUrl, onProgress) {
-  const modelJson = await fetchModelJson(modelUrl);
-  return { modelJson, weightData: await fetchWeights(modelJson, modelUrl, onProgress) };
-}
-
 /**
  * The layers model at `url` (default: the site's), loaded once; `onProgress(fraction)` as each
  * shard arrives. Rejects with a ModelLoadError when a file is missing, unreachable or not the
@@ -263,12 +123,16 @@ async function fetchModel(modelUrl, onProgress) {
  */
 export function loadModel(url = siteConfig.modelUrl, onProgress = () => {}) {
   if (!modelPromises.has(url)) {
-    const promise = Promise.all([chooseBackend(), fetchModel(url, onProgress)]).then(async ([backend, { modelJson, weightData }]) => {
+    const download = takeModelDownload(url);
+    download.onProgress(onProgress);
+    // The site's model carries the reader's personal output layer, if they taught it one here:
+    // looked up in IndexedDB while the model downloads, not after.
+    const personal = url === siteConfig.modelUrl ? savedPersonalModel() : null;
+    const promise = Promise.all([chooseBackend(), download.files]).then(async ([backend, { modelJson, weightData }]) => {
       const tf = globalThis.tf;
       const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => [tf.io.getWeightSpecs(manifest), weightData]);
       const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-      // The site's model carries the reader's personal output layer, if they taught it one here.
-      if (url === siteConfig.modelUrl) await adoptSiteModel(tf, model);
+      if (personal) adoptSiteModel(tf, model, await personal);
       return { model, backend };
     });
     promise.catch(() => modelPromises.delete(url));
