@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ModelBuildError
 from .weights import DEFAULT_SHARD_BYTES, QUANTIZATIONS, Quantization
 from .graph import translate_model
-from .writer import MODEL_JSON, WrittenModel, keras_model_parts, write_layers_model
+from .writer import MODEL_JSON, WrittenModel, keras_model_parts, running_versions, write_layers_model
 
 #: Model files Keras 3 can load (`.h5` is Keras 2's format, which Keras 3 still reads).
 MODEL_SUFFIXES = (".keras", ".h5")
@@ -44,7 +44,6 @@ def export(
     (a `model.json` and its `group*.bin` shards), which is replaced.
     """
     import keras
-    import tensorflow as tf
 
     if quantization not in QUANTIZATIONS:
         raise ExportError(f"quantization must be one of {', '.join(QUANTIZATIONS)}, got {quantization!r}")
@@ -62,8 +61,7 @@ def export(
             model_config, weights, staging,
             quantization=quantization,
             max_shard_bytes=shard_bytes,
-            keras_version=keras.__version__,
-            converted_by=f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+            **running_versions(),
         )
         replace_directory(staging, target)
     finally:

@@ -88,19 +88,20 @@ def write_keras_model(
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> WrittenModel:
     """Convenience: `keras_model_parts` + `write_layers_model` with the running library versions."""
+    model_config, weights = keras_model_parts(model)
+    return write_layers_model(
+        model_config, weights, directory,
+        quantization=quantization, max_shard_bytes=max_shard_bytes, **running_versions(),
+    )
+
+
+def running_versions() -> dict[str, str]:
+    """`write_layers_model`'s `keras_version` and `converted_by`, from the libraries imported here."""
     import keras
     import tensorflow as tf
 
-    model_config, weights = keras_model_parts(model)
-    return write_layers_model(
-        model_config,
-        weights,
-        directory,
-        quantization=quantization,
-        max_shard_bytes=max_shard_bytes,
-        keras_version=keras.__version__,
-        converted_by=f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
-    )
+    return {"keras_version": keras.__version__,
+            "converted_by": f"TensorFlow {tf.__version__}, Keras {keras.__version__}"}
 
 
 def file_sha256(path: Path) -> str:
