@@ -1,6 +1,6 @@
 """The tool page in headless Chromium, light TF.js build against the full library, in one run.
 
-    .venv/bin/python benchmarks/browser_tool.py [--steps 50]
+    .venv/bin/python benchmarks/browser_tool.py [--steps 50] [--builtin-theme]
 
 Builds the example site with the default recipe (training it first if stale) twice, with
 `tfjs_build: light` (the default) and `tfjs_build: full`, serves each on 127.0.0.1 without a CSP
@@ -13,7 +13,10 @@ Builds the example site with the default recipe (training it first if stale) twi
   fetched twice);
 - for each backend the build holds that starts: the median and p90 time of one full step —
   preprocess + predict + saliency + drawing the panels — on a fixed drawing;
-and, for the light site, what the blog post's blocks cost: bytes on opening the post (nothing of
+With `--builtin-theme`, a third site joins the alternating loads: the tool page alone, light build,
+on MkDocs's own `mkdocs` theme (no highlight.js), to show how much of the time to ready is the
+theme's (Material's scripts and layout run before ours).
+And, for the light site, what the blog post's blocks cost: bytes on opening the post (nothing of
 the blocks may load yet) and after scrolling to each block in turn.
 """
 
@@ -61,6 +64,32 @@ def build_site(directory: Path, tfjs_build: str = "light") -> Path:
             plugin["digit-model"].update(cache_dir=str(ROOT / ".cache/plugin/digit-model"), tfjs_build=tfjs_build)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    build(load_config(str(directory / "mkdocs.yml")))
+    return directory / "site"
+
+
+def build_builtin_theme_site(directory: Path) -> Path:
+    """The tool page alone on MkDocs's `mkdocs` theme, same recipe and model cache as `build_site`."""
+    import shutil
+
+    import yaml
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    digit_model = next(plugin["digit-model"] for plugin in config["plugins"]
+                       if isinstance(plugin, dict) and "digit-model" in plugin)
+    digit_model.update(cache_dir=str(ROOT / ".cache/plugin/digit-model"), tfjs_build="light")
+    docs = directory / "docs"
+    (docs / "tools").mkdir(parents=True)
+    shutil.copy(ROOT / "docs" / (TOOL_PATH.rstrip("/") + ".md"), docs / "tools")
+    site = {
+        "site_name": config["site_name"], "docs_dir": str(docs), "site_dir": str(directory / "site"),
+        "theme": {"name": "mkdocs", "locale": "zh_TW", "highlightjs": False},
+        "plugins": [{"digit-model": digit_model}],
+        "markdown_extensions": config["markdown_extensions"],
+    }
+    (directory / "mkdocs.yml").write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
     build(load_config(str(directory / "mkdocs.yml")))
     return directory / "site"
 
@@ -201,9 +230,13 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--builtin-theme", action="store_true",
+                        help="also time the tool page on MkDocs's own theme (light build)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         sites = [Site(name, build_site(Path(work) / name, name)) for name in ("light", "full")]
+        if args.builtin_theme:
+            sites.append(Site("light, mkdocs theme", build_builtin_theme_site(Path(work) / "builtin")))
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for visit in range(5):

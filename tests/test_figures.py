@@ -13,7 +13,7 @@ def _per_style(rows: dict[str, tuple[int | None, int, float]]) -> dict:
     return {name: {"digit": digit, "count": count, "accuracy": accuracy} for name, (digit, count, accuracy) in rows.items()}
 
 
-#: The figures a site build reads, from a build of the default recipe's shape (canvas network,
+#: The figures a site build reads, from a build of an earlier default recipe's shape (canvas network,
 #: redrawn training digits, calibration), trimmed to a few styles.
 METRICS = {
     "model": "digits",

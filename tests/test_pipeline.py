@@ -44,9 +44,9 @@ def test_first_build_trains_second_is_fresh(tiny_artefacts, data_cache_dir) -> N
 
 def test_metrics_hold_the_promised_figures(tiny_artefacts) -> None:
     metrics = tiny_artefacts.metrics()
-    assert metrics["parameters"] == 320_938  # the canvas network (network.py)
+    assert metrics["parameters"] == 93_322  # the compact network (network.py)
     assert metrics["weights"] == {
-        "quantization": "uint8", "float32_bytes": 1_283_752, "shipped_bytes": 320_938,
+        "quantization": "uint8", "float32_bytes": 373_288, "shipped_bytes": 93_322,
         "files": ["model.json", "group1-shard1of1.bin"],
     }
     assert 0.8 < metrics["test_accuracy"]["float32"] <= 1 and 0.8 < metrics["test_accuracy"]["shipped"] <= 1

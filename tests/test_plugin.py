@@ -63,7 +63,7 @@ def test_placeholders_are_replaced_with_the_builds_figures(built_once) -> None:
     assert f"準確度 {100 * metrics['test_accuracy']['float32']:.2f}%" in html
     assert f"上線權重 {100 * metrics['test_accuracy']['shipped']:.2f}%（uint8）" in html
     assert f"{metrics['weights']['shipped_bytes']:,} bytes，{metrics['parameters']:,} 個參數" in html
-    assert metrics["parameters"] == 320_938  # the default network, "canvas"
+    assert metrics["parameters"] == 93_322  # the default network, "compact"
     assert "字面：{{ digit_model.test_accuracy }}" in html  # the escaped one stays literal
     assert 'src="assets/models/digits/training-curve.svg"' in html
     assert "<table>" in html and "數字" in html
@@ -109,10 +109,10 @@ def test_calibration_and_training_data_placeholders_show_the_builds_figures(buil
     html = (site / "index.html").read_text(encoding="utf-8")
     metrics = json.loads((site / "assets/models/digits/metrics.json").read_text())
     data, calibration, test = metrics["data"], metrics["calibration"], metrics["drawn"]["test"]
-    assert (metrics["network"], data["redrawn_train_images"]) == ("canvas", 300)  # the tiny recipe's
+    assert (metrics["network"], data["redrawn_train_images"]) == ("compact", 300)  # the tiny recipe's
     confident = calibration["test_confident_accuracy"]
     assert (
-        f"canvas 網路，300 張重畫（{data['habit_edited_train_images']} 張加了習慣）。\n"
+        f"compact 網路，300 張重畫（{data['habit_edited_train_images']} 張加了習慣）。\n"
         f"溫度 {calibration['temperature']:.2f}，ECE {100 * calibration['test_ece_before']:.2f}% → "
         f"{100 * calibration['test_ece_after']:.2f}%（上線 {100 * test['calibration_error']:.2f}%）。\n"
         f"低於 {round(100 * calibration['unsure_below'])}% 就說不確定（容許 0.5%）："

@@ -20,10 +20,11 @@ from .conftest import ROOT, TINY_RECIPE
 #: The defaults' `to_dict()` as the committed code produced it before validation was tightened,
 #: plus `drawn_benchmark` (issue 13: the drawn-digit benchmark's size, added deliberately, which
 #: changed every fingerprint once) and `teach_sample` (the digits shipped for in-browser
-#: fine-tuning, added deliberately with the new files). It feeds the cache fingerprint: if this
-#: test fails, every user's model would be retrained.
+#: fine-tuning, added deliberately with the new files), and the default network ("compact" since
+#: issue 16, deliberately). It feeds the cache fingerprint: if this test fails, every user's model
+#: would be retrained.
 DEFAULT_DICT = {
-    "network": "canvas", "epochs": 10, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
+    "network": "compact", "epochs": 10, "batch_size": 128, "learning_rate": 0.003, "learning_rate_schedule": "cosine", "seed": 20260113,
     "dropout": 0.3,
     "augmentation": {
         "enabled": True, "max_rotation_degrees": 12.0, "max_shift_pixels": 2.0, "scale_range": [0.85, 1.15],

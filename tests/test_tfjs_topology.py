@@ -86,7 +86,7 @@ def test_sequential_needs_an_input_layer_and_a_model_class() -> None:
 
 
 def test_weight_names_have_no_model_prefix_and_no_optimizer_state() -> None:
-    model = build_network()
+    model = build_network("canvas")
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.optimizer.build(model.trainable_variables)  # optimizer variables now exist
     assert model.weights[0].path == "digits/conv1/kernel"  # what Keras 3 would call it
