@@ -11,6 +11,7 @@ from mkdocs.exceptions import PluginError
 from model_build import MnistConfig, MnistRecipe, check_freshness
 from model_build.artefact_cache import ArtefactCache
 from digit_model import runtime
+from digit_model.minified_assets import MINIFIED_DIR
 from digit_model.translations import translation_module, translations_for
 
 from .conftest import ROOT, TINY_RECIPE, build_fails, build_site, capture_mkdocs_log, write_site
@@ -53,6 +54,11 @@ def test_generated_files_are_in_the_site_with_the_right_bytes(built_once) -> Non
     # Served from the copy bundled in the package (no `node_modules` setting), byte for byte the npm file.
     assert tfjs.read_bytes() == (ROOT / "node_modules/@tensorflow/tfjs/dist/tf.es2017.min.js").read_bytes()
     assert tfjs.read_bytes() == (runtime.BUNDLED_DIR / "tf.es2017.min.js").read_bytes()
+    # Our own code as the package build minified it (`make setup` keeps the copies current).
+    for name in ("js/main.js", "js/recognizer.js", "digit-model.css"):
+        assert (site / "assets/digit-model" / name).read_bytes() == (MINIFIED_DIR / name).read_bytes(), (
+            f"{name} is not the minified copy: run `.venv/bin/python tools/bundle_runtime.py` (make setup does)"
+        )
     assert not (directory / "docs" / "assets").exists()  # nothing written into docs/
 
 

@@ -13,6 +13,11 @@ The light build (tools/light_runtime/) is made from the same packages with Node 
 esbuild; `light-build.json` records a hash of its inputs and the SRI of its output, so a changed
 input rebuilds it and the plugin can check the installed file. The folder is replaced in one
 rename, so an interrupted run leaves the old folder or none.
+
+The same run minifies the plugin's own `.js` and `.css` (tools/minify_assets.mjs, the same
+esbuild) into `plugins/digit_model/assets-min/`, file by file, and records in `minified.json`
+the SHA-256 of the source each copy was made from: the plugin serves a copy only while its
+source is unchanged, so an edited asset in a checkout is served as written until the next run.
 """
 
 from __future__ import annotations
@@ -39,6 +44,13 @@ LIGHT_INPUTS = (LIGHT_SOURCES / "entry.js", LIGHT_SOURCES / "build.mjs", LIGHT_S
 LIGHT_FILE = "tf-light.min.js"
 #: The light build's stamp, read by the plugin (digit_model/runtime.py) too.
 LIGHT_STAMP = "light-build.json"
+ASSETS = PACKAGE / "assets"
+#: Git-ignored: minified copies of ASSETS' .js and .css, served by the plugin in their place.
+MINIFIED = PACKAGE / "assets-min"
+#: The copies' stamp, read by the plugin too (digit_model/minified_assets.py).
+MINIFIED_STAMP = "minified.json"
+MINIFY_SCRIPT = ROOT / "tools" / "minify_assets.mjs"
+MINIFIED_SUFFIXES = (".js", ".css")
 
 
 class BundleError(Exception):
@@ -81,14 +93,49 @@ def light_build_is_current(folder: Path) -> bool:
         return False
 
 
-def bundle(node_modules: Path | None = None, target: Path = TARGET, spec_path: Path = SPEC) -> str:
-    """Make `target` hold the pinned files and a current light build; say where they came from."""
+def asset_sources(assets: Path = ASSETS) -> dict[str, str]:
+    """Each asset to minify (path relative to `assets`, with /) → the SHA-256 of its bytes."""
+    return {
+        path.relative_to(assets).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(assets.rglob("*")) if path.is_file() and path.suffix in MINIFIED_SUFFIXES
+    }
+
+
+def minify_tool_hash() -> str:
+    """What else decides the minified bytes: the script and the locked esbuild."""
+    return hashlib.sha256(MINIFY_SCRIPT.read_bytes() + (ROOT / "package-lock.json").read_bytes()).hexdigest()
+
+
+def minified_is_current(folder: Path, assets: Path = ASSETS) -> bool:
+    """`folder` holds a minified copy of every asset as it is now, made by today's tool."""
+    try:
+        stamp = json.loads((folder / MINIFIED_STAMP).read_text(encoding="utf-8"))
+        return (stamp["tool"] == minify_tool_hash()
+                and {name: entry["source_sha256"] for name, entry in stamp["files"].items()} == asset_sources(assets)
+                and all((folder / name).is_file() for name in stamp["files"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def bundle(node_modules: Path | None = None, target: Path = TARGET, spec_path: Path = SPEC,
+           minified: Path = MINIFIED) -> str:
+    """Make `target` hold the pinned files and a current light build, and `minified` current
+    minified copies of the plugin's assets; say where they came from."""
     files = spec_files(spec_path)
-    if not problems(target, files, in_packages=False) and light_build_is_current(target):
-        return f"{target} already holds the pinned TF.js files and a current light build"
+    runtime_current = not problems(target, files, in_packages=False) and light_build_is_current(target)
+    assets_current = minified_is_current(minified)
+    if runtime_current and assets_current:
+        return f"{target} already holds the pinned TF.js files and a current light build; {minified.name}/ is current"
+
+    def make(modules: Path) -> None:
+        if not runtime_current:
+            _replace(target, files, modules)
+        if not assets_current:
+            minify_assets(modules, minified)
+
     node_modules = node_modules or ROOT / "node_modules"
     if not problems(node_modules, files, in_packages=True) and (node_modules / "esbuild").is_dir():
-        _replace(target, files, node_modules)
+        make(node_modules)
         return f"copied and built from {node_modules}"
     with tempfile.TemporaryDirectory(prefix="digit-model-npm-") as scratch:
         _npm_ci(Path(scratch))
@@ -99,7 +146,7 @@ def bundle(node_modules: Path | None = None, target: Path = TARGET, spec_path: P
                 "npm ci installed files that differ from plugins/digit_model/tfjs_files.json: " + "; ".join(wrong)
                 + ". package-lock.json and tfjs_files.json must pin the same TF.js version."
             )
-        _replace(target, files, installed)
+        make(installed)
     return "installed with `npm ci` from package-lock.json (in a temporary folder)"
 
 
@@ -148,16 +195,54 @@ def build_light(node_modules: Path, folder: Path) -> None:
     (folder / LIGHT_STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
 
 
+def minify_assets(node_modules: Path, folder: Path, assets: Path = ASSETS) -> None:
+    """Minify every .js and .css of `assets` into `folder` (replaced whole), and stamp it."""
+    node = shutil.which("node")
+    if node is None:
+        raise BundleError(
+            "building the package needs Node.js, to minify the plugin's JavaScript with esbuild: install Node.js "
+            "(which brings npm) and run `npm ci` in the project folder, or install a prebuilt wheel."
+        )
+
+    def fill(staging: Path) -> None:
+        sources = asset_sources(assets)
+        completed = subprocess.run(
+            [node, str(MINIFY_SCRIPT), str(assets), str(staging)], cwd=node_modules.parent, capture_output=True, text=True,
+        )
+        if completed.returncode != 0:
+            raise BundleError(f"minifying the plugin's assets failed: {(completed.stderr or completed.stdout).strip()[-2000:]}")
+        summary = json.loads(completed.stdout.strip().splitlines()[-1])
+        stamp = {
+            "description": "Minified copies of plugins/digit_model/assets/ (tools/minify_assets.mjs), made by "
+                           "tools/bundle_runtime.py; the plugin serves one only while its source has this SHA-256.",
+            "esbuild": summary["esbuild"],
+            "tool": minify_tool_hash(),
+            "files": {name: {"source_sha256": sources[name], "bytes": summary["files"][name]["after"]}
+                      for name in sources},
+        }
+        (staging / MINIFIED_STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+
+    _swap_in(folder, fill)
+
+
 def _replace(target: Path, files: list[dict], node_modules: Path) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=".tfjs-", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the installed package must be readable by all
-    try:
+    def fill(staging: Path) -> None:
         for entry in files:
             shutil.copyfile(node_modules / entry["package"] / entry["path"], staging / Path(entry["path"]).name)
         build_light(node_modules, staging)
-        for path in staging.iterdir():
-            path.chmod(0o644)
-        old = target.with_name(f".tfjs-old-{os.getpid()}")
+
+    _swap_in(target, fill)
+
+
+def _swap_in(target: Path, fill) -> None:
+    """Fill a staging folder beside `target`, then put it in `target`'s place in one rename."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the installed package must be readable by all
+    try:
+        fill(staging)
+        for path in staging.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
         if target.exists():
             target.rename(old)
         staging.rename(target)

@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 
 from .config import DigitModelConfig
 from .figures import CONFUSION_MATRIX, TRAINING_CURVE
+from .minified_assets import served_assets
 from .runtime import TfjsRuntime, site_config_module
 from .translations import translation_module, translations_for
 from .tutorial_data import DESCRIPTION, data_bytes
@@ -66,10 +67,8 @@ class SiteFiles:
         return [self._from_path(site_path, path) for site_path, path in self.runtime.files]
 
     def asset_files(self) -> list[File]:
-        return [
-            self._from_path(self.settings.assets_dir + path.relative_to(ASSETS).as_posix(), path)
-            for path in sorted(ASSETS.rglob("*")) if path.is_file()
-        ]
+        """Our JS and CSS: the package build's minified copies where they are current."""
+        return [self._from_path(self.settings.assets_dir + name, path) for name, path in served_assets(ASSETS).items()]
 
     def tutorial_files(self) -> list[File]:
         if self.tutorial_data is None:
