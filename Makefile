@@ -58,4 +58,4 @@ bench: setup
 	$(PY) benchmarks/plugin_overhead.py
 
 clean:
-	rm -rf site .cache build dist plugins/digit_model/tfjs
+	rm -rf site .cache build dist plugins/digit_model/tfjs plugins/digit_model/assets-min
