@@ -137,6 +137,9 @@ function start() {
     .map(([selector, kind]) => [document.querySelectorAll(selector), loader(kind)])
     .filter(([blocks]) => blocks.length);
   if (!found.length) return;
+  // User Timing marks (DevTools' Performance panel, benchmarks/browser_tool.py): when our code
+  // first runs on a page with blocks, when TF.js has run (tf-loader.js), when a recognizer is ready.
+  performance.mark("digit-model:start");
   // The words of the failure message are fetched at once, while the network is known to work,
   // so that a block whose code fails to load later (offline) can still say so.
   const i18n = import("./i18n.js");

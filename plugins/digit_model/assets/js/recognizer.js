@@ -197,6 +197,7 @@ export class Recognizer {
       this.setModel(model, backend);
       // Milliseconds from navigation to a usable model (read by the browser benchmark).
       this.root.dataset.readyMs = String(Math.round(performance.now()));
+      performance.mark("digit-model:ready");
     } catch (error) {
       this.progress.hidden = true;
       this.#setState("error", this.#failureText(error));

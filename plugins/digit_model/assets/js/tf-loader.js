@@ -53,6 +53,7 @@ export function loadTf() {
       // The light build holds the WASM backend: tell it where its binaries are before anything
       // can start it (it fetches them when it first starts).
       if (globalThis.tf.build?.backends.includes("wasm")) globalThis.tf.wasm.setWasmPaths(siteConfig.wasmDir);
+      performance.mark("digit-model:tfjs");
       return globalThis.tf;
     });
     tfPromise.catch(() => { tfPromise = null; }); // allow a retry after a network error
