@@ -61,12 +61,25 @@ def test_both_builds_are_the_pinned_version(parity) -> None:
 
 
 def test_the_light_build_is_a_fraction_of_what_it_replaces() -> None:
-    """The light build (CPU and WASM backends' JS) against the full library plus its WASM script."""
+    """The light build (its file and the WASM part) against the full library plus its WASM script."""
     stamp = json.loads((TFJS / "light-build.json").read_text())
     light = (TFJS / stamp["file"]).stat().st_size
     assert light == stamp["bytes"]
+    parts = [(TFJS / part["file"]).stat().st_size for part in stamp["parts"]]
+    assert parts == [part["bytes"] for part in stamp["parts"]]
     full = (TFJS / "tf.es2017.min.js").stat().st_size + (TFJS / "tf-backend-wasm.es2017.min.js").stat().st_size
-    assert light < 0.4 * full, (light, full)
+    assert light + sum(parts) < 0.4 * full, (light, parts, full)
+
+
+def test_the_page_loads_the_wasm_backend_only_with_its_part() -> None:
+    """The file every recognizer page loads holds no WASM backend: its Emscripten glue (which names
+    the binaries it fetches) and kernels are in the part a page loads when the reader draws."""
+    stamp = json.loads((TFJS / "light-build.json").read_text())
+    (part,) = stamp["parts"]
+    assert part["backend"] == "wasm"
+    binary = b"tfjs-backend-wasm-simd.wasm"
+    assert binary not in (TFJS / stamp["file"]).read_bytes()
+    assert binary in (TFJS / part["file"]).read_bytes()
 
 
 def _model_json(path, classes: list[str]):
@@ -79,11 +92,13 @@ def test_a_model_the_light_build_cannot_read_gets_the_full_library(tmp_path) -> 
     from digit_model.runtime import TfjsRuntime, runtime_for_model
 
     runtime = TfjsRuntime("assets/tfjs/tf.es2017.min.js", None, (), light_src="assets/tfjs/tf-light.min.js",
-                          light_backends=("cpu", "wasm"), light_bytes=1, light_layers=("InputLayer", "Conv2D", "Dense"))
+                          light_backends=("cpu", "wasm"), light_wasm_src="assets/tfjs/tf-light-wasm.min.js", light_bytes=1,
+                          light_layers=("InputLayer", "Conv2D", "Dense"))
     same, reason = runtime_for_model(runtime, _model_json(tmp_path / "a.json", ["InputLayer", "Conv2D", "Dense"]))
     assert same == runtime and reason is None
     full, reason = runtime_for_model(runtime, _model_json(tmp_path / "b.json", ["InputLayer", "BatchNormalization", "LSTM"]))
-    assert full.light_src is None and full.light_backends == () and full.script_src == runtime.script_src
+    assert full.light_src is None and full.light_backends == () and full.light_wasm_src is None
+    assert full.script_src == runtime.script_src
     assert "BatchNormalization, LSTM" in reason and "tfjs_build: full" in reason
 
 
@@ -94,9 +109,10 @@ def test_the_site_models_layers_are_all_in_the_light_build(tiny_artefacts) -> No
     assert {layer["class_name"] for layer in topology["config"]["layers"]} <= set(stamp["layers"])
 
 
-def test_a_damaged_light_build_fails_the_build_with_advice_that_works(tmp_path) -> None:
-    """A light build that differs from its stamp: the message names the folder, the repair command
-    and `tfjs_build: full`; with that setting the same folder serves the full library."""
+@pytest.mark.parametrize("damaged", ["tf-light.min.js", "tf-light-wasm.min.js"])
+def test_a_damaged_light_build_fails_the_build_with_advice_that_works(tmp_path, damaged) -> None:
+    """A light build (or its WASM part) that differs from its stamp: the message names the folder,
+    the repair command and `tfjs_build: full`; with that setting the same folder serves the full library."""
     import shutil
 
     from mkdocs.exceptions import PluginError
@@ -105,7 +121,7 @@ def test_a_damaged_light_build_fails_the_build_with_advice_that_works(tmp_path) 
 
     bundled = tmp_path / "tfjs"
     shutil.copytree(TFJS, bundled)
-    (bundled / "tf-light.min.js").write_bytes(b"// not the build\n")
+    (bundled / damaged).write_bytes(b"// not the build\n")
     with pytest.raises(PluginError) as failure:
         resolve_runtime("local", None, "assets/digit-model/", bundled=bundled)
     message = str(failure.value)

@@ -25,10 +25,12 @@ def test_the_wheel_carries_the_pinned_tfjs_files_and_our_assets(snapshot_wheel: 
         # The light build, made at package time, is the file its stamp describes (and the same
         # bytes as the checkout's: esbuild and every input are pinned).
         stamp = json.loads(wheel.read("digit_model/tfjs/light-build.json"))
-        light = wheel.read(f"digit_model/tfjs/{stamp['file']}")
-        assert "sha384-" + base64.b64encode(hashlib.sha384(light).digest()).decode() == stamp["integrity"]
-        assert light == (ROOT / "plugins/digit_model/tfjs" / stamp["file"]).read_bytes()
-        assert f"digit_model/tfjs/{stamp['file']}.LEGAL.txt" in names
+        assert [part["backend"] for part in stamp["parts"]] == ["wasm"]
+        for entry in (stamp, *stamp["parts"]):  # the build and its WASM part
+            light = wheel.read(f"digit_model/tfjs/{entry['file']}")
+            assert "sha384-" + base64.b64encode(hashlib.sha384(light).digest()).decode() == entry["integrity"]
+            assert light == (ROOT / "plugins/digit_model/tfjs" / entry["file"]).read_bytes()
+            assert f"digit_model/tfjs/{entry['file']}.LEGAL.txt" in names
         metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     for asset in (ROOT / "plugins/digit_model/assets").rglob("*"):
         if asset.is_file():

@@ -77,6 +77,8 @@ class TfjsRuntime:
     #: The light build (site path) and the backends it holds; None: every page loads the full library.
     light_src: str | None = None
     light_backends: tuple[str, ...] = ()
+    #: The light build's WASM backend, a script of its own that the page loads when the reader draws.
+    light_wasm_src: str | None = None
     light_bytes: int = 0
     #: The layer classes the light build can deserialise.
     light_layers: tuple[str, ...] = ()
@@ -168,11 +170,12 @@ def check_bundled(folder: Path = BUNDLED_DIR) -> None:
 
 
 def light_build(folder: Path = BUNDLED_DIR) -> dict:
-    """The light build's stamp, after checking that the file it names is there, byte for byte;
+    """The light build's stamp, after checking that the files it names (the build and its parts)
+    are there, byte for byte;
     PluginError (saying how to repair the install, or to use the full library) otherwise."""
     try:
         stamp = json.loads((folder / LIGHT_STAMP).read_text(encoding="utf-8"))
-        intact = integrity_of(folder / stamp["file"]) == stamp["integrity"]
+        intact = all(integrity_of(folder / entry["file"]) == entry["integrity"] for entry in (stamp, *stamp["parts"]))
     except (OSError, ValueError, KeyError, TypeError):
         intact = False
     if not intact:
@@ -212,12 +215,15 @@ def resolve_runtime(mode: str, node_modules: Path | None, assets_dir: str, bundl
     light = light_build(bundled) if build == "light" else None
     if light:
         # The bundled license notices travel with the build (the browser never fetches them).
-        for name in (light["file"], light["file"] + ".LEGAL.txt"):
+        for name in (light["file"], *(part["file"] for part in light["parts"])):
             sources[name] = bundled / name
+            sources[name + ".LEGAL.txt"] = bundled / (name + ".LEGAL.txt")
+    wasm_part = next((part["file"] for part in light["parts"] if part["backend"] == "wasm"), None) if light else None
     files = tuple((folder + name, path) for name, path in sources.items() if path.is_file())
     return TfjsRuntime(folder + SCRIPT.name, None, files, wasm_src=folder + WASM_SCRIPT.name, wasm_dir=folder,
                        light_src=folder + light["file"] if light else None,
                        light_backends=tuple(light["backends"]) if light else (),
+                       light_wasm_src=folder + wasm_part if wasm_part else None,
                        light_bytes=int(light["bytes"]) if light else 0,
                        light_layers=tuple(light["layers"]) if light else ())
 
@@ -235,7 +241,7 @@ def runtime_for_model(runtime: TfjsRuntime, model_json: Path) -> tuple[TfjsRunti
         return runtime, None
     reason = (f"the model holds {', '.join(missing)}, which the light TF.js build does not include: every page "
               "loads the full library (set `tfjs_build: full` to say so and silence this)")
-    return replace(runtime, light_src=None, light_backends=(), light_bytes=0, light_layers=()), reason
+    return replace(runtime, light_src=None, light_backends=(), light_wasm_src=None, light_bytes=0, light_layers=()), reason
 
 
 def content_version(files: Iterable[Path]) -> str | None:
@@ -305,6 +311,7 @@ def site_config_module(
         f"export const tfjsBytes = {RUNTIME_BYTES};",
         f"export const tfjsLightSrc = {url(runtime.light_src)};",
         f"export const tfjsLightBackends = {json.dumps(list(runtime.light_backends))};",
+        f"export const tfjsLightWasmSrc = {url(runtime.light_wasm_src)};",
         f"export const tfjsFullFor = {json.dumps(FULL_BUILD_BLOCKS)};",
         f"export const mnistDataUrl = {url(tutorial_data, f'?v={data_version}' if data_version else '')};",
         f"export const mnistDataBytes = {int(tutorial_data_bytes)};",

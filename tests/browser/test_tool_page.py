@@ -223,13 +223,15 @@ def test_the_light_build_starts_on_the_cpu_and_moves_to_wasm_when_the_reader_dra
             return [path.rsplit("/", 1)[-1] for path in server.requests if "/tfjs/" in path]
 
         assert fetched() == ["tf-light.min.js"]
+        assert page.evaluate("() => 'wasm' in tf") is False  # its WASM backend is not on the page yet
         draw_with_mouse(page, SEVEN)
         page.wait_for_function("() => document.querySelector('.digit-recognizer').dataset.backend === 'wasm'", timeout=30_000)
         assert "TF.js 後端：wasm" in page.locator(".dr-backend").inner_text()
         page.evaluate("() => document.querySelector('.digit-recognizer').digitRecognizer.update()")
         on_wasm = wait_prediction(page)
         assert on_wasm["top"] == 7
-        assert fetched()[0] == "tf-light.min.js" and len(fetched()) == 2 and fetched()[1].endswith(".wasm"), fetched()
+        assert fetched()[:2] == ["tf-light.min.js", "tf-light-wasm.min.js"], fetched()
+        assert len(fetched()) == 3 and fetched()[2].endswith(".wasm"), fetched()
         assert page.evaluate(
             "async () => (await import(new URL('../../assets/digit-model/js/tf-runtime.js', location.href).href)).useBackend('cpu')")
         page.evaluate("() => document.querySelector('.digit-recognizer').digitRecognizer.update()")

@@ -4,7 +4,7 @@
 // tfjs-core without its automatic registrations, the CPU backend with only the kernels listed
 // there and their gradients, the tensor methods the page calls, and the layer classes a site
 // model may hold.
-import { BackendWasm, backends, initWasm, setWasmPaths } from "custom-core";
+import { backends, partImports } from "custom-core";
 
 export {
   add, backend, dispose, engine, findBackend, getBackend, getKernel, grad, io, losses, matMul, maximum, mean, memory,
@@ -15,9 +15,10 @@ export {
 export { loadLayersModel, model } from "@tensorflow/tfjs-layers/dist/exports";
 export { version as version_layers } from "@tensorflow/tfjs-layers/dist/version";
 
-/** Which build this is, and the backends it holds (the page tries only those). */
+/** Which build this is, and the backends it holds (the page tries only those): the first is in
+ * this file, a later one (WASM) in a part of its own that the page loads when it needs it. */
 export const build = { name: "light", backends };
-/** As in the full library, `setWasmPaths`; and the WASM backend's start split in two (`init`
- * fetches and compiles the binary, `BackendWasm` wraps it), so that the page can prepare the
- * backend while the CPU backend keeps working (tf-runtime.js). */
-export const wasm = { setWasmPaths, init: initWasm, BackendWasm };
+/** What a part (`tf-light-wasm.min.js`) takes from this file's tfjs-core, so that both share one
+ * engine and kernel registry. The WASM part sets `tf.wasm` ({ setWasmPaths, init, BackendWasm })
+ * when it runs. */
+export { partImports };

@@ -4,8 +4,9 @@
 // own modules are still arriving; a page whose recognizer never comes into view never loads it.
 //
 // Which script: the light build (just what the recognizer, its saliency maps and the teach panel
-// run, CPU and WASM backends: a fraction of the bytes), unless the page holds a block that trains
-// a model (the tutorial) or the site asked for the full library.
+// run, on the CPU backend: a fraction of the bytes; its WASM backend is a script of its own,
+// loaded by tf-runtime.js when the reader draws), unless the page holds a block that trains a
+// model (the tutorial) or the site asked for the full library.
 
 import * as siteConfig from "./site-config.js";
 
@@ -33,8 +34,8 @@ export function loadScript(src, integrity) {
  * The TF.js build this page loads: {name, src, integrity, backends, later}. `backends`: tried in
  * order at start; `later`: tried once the reader starts drawing (tf-runtime's upgradeBackend). The
  * light build starts on its first backend (CPU: nothing more to fetch, and it always starts), and
- * moves to the next (WASM, ~2–3× faster a step, but a .wasm binary to fetch and compile) only
- * for a reader who draws; a page that is only read never fetches the binary.
+ * moves to the next (WASM, ~2–3× faster a step, but its own script and a .wasm binary to fetch
+ * and compile) only for a reader who draws; a page that is only read never fetches either.
  */
 export function pageBuild() {
   const light = siteConfig.tfjsLightSrc && !document.querySelector(siteConfig.tfjsFullFor);
@@ -50,9 +51,6 @@ export function loadTf() {
   if (!tfPromise) {
     const build = pageBuild();
     tfPromise = (globalThis.tf ? Promise.resolve() : loadScript(build.src, build.integrity)).then(() => {
-      // The light build holds the WASM backend: tell it where its binaries are before anything
-      // can start it (it fetches them when it first starts).
-      if (globalThis.tf.build?.backends.includes("wasm")) globalThis.tf.wasm.setWasmPaths(siteConfig.wasmDir);
       performance.mark("digit-model:tfjs");
       return globalThis.tf;
     });

@@ -4,7 +4,7 @@
 // files are fetched and checked by model-files.js; both may have started before this module
 // loads (main.js starts them when a recognizer comes near the viewport). Here: the backend and
 // the model. The light build starts on the CPU and moves to WASM when the reader draws
-// (pageBuild, upgradeBackend); the full library starts on the first of WebGL → WASM → CPU that
+// (pageBuild, upgradeBackend), loading the WASM backend's own script then; the full library starts on the first of WebGL → WASM → CPU that
 // works. The backend in use is reported to the page.
 
 import * as siteConfig from "./site-config.js";
@@ -65,13 +65,17 @@ async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
 }
 
 /**
- * Fetch and compile the light build's WASM binary while the page keeps computing on the CPU,
- * then register a backend that starts at once. (TF.js's own factory starts asynchronously, and
- * while a backend is starting every TF.js call on the page throws.)
+ * Load the light build's WASM backend (a script of its own, which sets `tf.wasm`), fetch and
+ * compile its binary while the page keeps computing on the CPU, then register a backend that
+ * starts at once. (TF.js's own factory starts asynchronously, and while a backend is starting
+ * every TF.js call on the page throws.)
  */
 function prepareLightWasm(tf) {
   if (!wasmPrepared) {
-    wasmPrepared = tf.wasm.init().then(({ wasm }) => {
+    wasmPrepared = (tf.wasm ? Promise.resolve() : loadScript(siteConfig.tfjsLightWasmSrc)).then(() => {
+      tf.wasm.setWasmPaths(siteConfig.wasmDir); // where its binaries are, before it fetches one
+      return tf.wasm.init();
+    }).then(({ wasm }) => {
       tf.removeBackend("wasm");
       tf.registerBackend("wasm", () => new tf.wasm.BackendWasm(wasm), 2);
     });
