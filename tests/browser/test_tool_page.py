@@ -224,6 +224,11 @@ def test_the_light_build_starts_on_the_cpu_and_moves_to_wasm_when_the_reader_dra
 
         assert fetched() == ["tf-light.min.js"]
         assert page.evaluate("() => 'wasm' in tf") is False  # its WASM backend is not on the page yet
+        # The phases the README and benchmarks/browser_tool.py read: each marked once, in order.
+        marks = page.evaluate("""() => ['digit-model:start', 'digit-model:tfjs', 'digit-model:ready']
+            .map((name) => performance.getEntriesByName(name).map((mark) => mark.startTime))""")
+        assert [len(times) for times in marks] == [1, 1, 1], marks
+        assert marks[0][0] <= marks[1][0] <= marks[2][0], marks
         draw_with_mouse(page, SEVEN)
         page.wait_for_function("() => document.querySelector('.digit-recognizer').dataset.backend === 'wasm'", timeout=30_000)
         assert "TF.js 後端：wasm" in page.locator(".dr-backend").inner_text()
