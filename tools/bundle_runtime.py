@@ -85,7 +85,7 @@ def light_inputs_hash() -> str:
 
 
 def light_build_is_current(folder: Path) -> bool:
-    """The light build in `folder` is made from today's inputs and is the file its stamp describes."""
+    """The light build in `folder` is made from today's inputs and holds the files its stamp describes."""
     try:
         stamp = json.loads((folder / LIGHT_STAMP).read_text(encoding="utf-8"))
         return stamp["inputs"] == light_inputs_hash() and all(
@@ -183,15 +183,15 @@ def build_light(node_modules: Path, folder: Path) -> None:
         raise BundleError(f"building the light TF.js runtime failed: {(completed.stderr or completed.stdout).strip()[-2000:]}")
     summary = json.loads(completed.stdout.strip().splitlines()[-1])
     spec = json.loads((LIGHT_SOURCES / "runtime.json").read_text(encoding="utf-8"))
-    parts = [Path(part["file"]).name for part in summary["parts"]]
+
+    def described(name: str) -> dict:
+        return {"file": name, "bytes": (folder / name).stat().st_size, "integrity": integrity(folder / name)}
+
     stamp = {
         "description": "The light TF.js build (tools/light_runtime/), made by tools/bundle_runtime.py: `file` holds "
                        "the first backend (the page starts on it), each of `parts` a later one (loaded when needed).",
-        "file": LIGHT_FILE,
-        "bytes": (folder / LIGHT_FILE).stat().st_size,
-        "integrity": integrity(folder / LIGHT_FILE),
-        "parts": [{"backend": part["backend"], "file": name, "bytes": (folder / name).stat().st_size,
-                   "integrity": integrity(folder / name)} for part, name in zip(summary["parts"], parts)],
+        **described(LIGHT_FILE),
+        "parts": [{"backend": part["backend"], **described(Path(part["file"]).name)} for part in summary["parts"]],
         "inputs": light_inputs_hash(),
         "esbuild": summary["esbuild"],
         "backends": spec["backends"],

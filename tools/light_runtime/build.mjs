@@ -139,7 +139,7 @@ const common = {
   logLevel: "warning",
 };
 
-/** Bundle the WASM part (`minify`: false to read which tfjs-core names it uses). */
+/** Bundle the WASM part with tfjs-core module `core`; `options`: esbuild's, for the output. */
 function buildWasmPart(core, options) {
   return esbuild.build({
     ...common,

@@ -4,8 +4,8 @@
 // files are fetched and checked by model-files.js; both may have started before this module
 // loads (main.js starts them when a recognizer comes near the viewport). Here: the backend and
 // the model. The light build starts on the CPU and moves to WASM when the reader draws
-// (pageBuild, upgradeBackend), loading the WASM backend's own script then; the full library starts on the first of WebGL → WASM → CPU that
-// works. The backend in use is reported to the page.
+// (pageBuild, upgradeBackend), loading the WASM backend's own script then; the full library
+// starts on the first of WebGL → WASM → CPU that works. The backend in use is reported to the page.
 
 import * as siteConfig from "./site-config.js";
 import { adoptSiteModel, savedPersonalModel } from "./personal-model.js";
