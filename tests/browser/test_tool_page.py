@@ -255,6 +255,8 @@ def test_strict_csp_keeps_the_light_build_on_the_cpu_when_the_reader_draws(open_
     assert wait_prediction(page)["top"] == 7
     page.wait_for_timeout(500)  # the attempt to start WASM has failed by now (it fails at once under this CSP)
     assert page.get_attribute(".digit-recognizer", "data-backend") == "cpu"
+    # Found out before downloading anything: neither the WASM part nor a binary was fetched.
+    assert not [url for url in watch.urls if url.endswith((".wasm", "tf-light-wasm.min.js"))], watch.urls
     assert not watch.errors
 
 

@@ -38,6 +38,20 @@ function webglIsSoftware() {
   return /swiftshader|llvmpipe|software/i.test(renderer);
 }
 
+/**
+ * True where the page may compile WebAssembly: an 8-byte empty module, compiled before the WASM
+ * backend's script and binary (~510 KB) are downloaded, fails at once under a
+ * Content-Security-Policy without 'wasm-unsafe-eval', or without WebAssembly.
+ */
+async function wasmCompiles() {
+  try {
+    await WebAssembly.compile(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
   const build = pageBuild();
   if (![...build.backends, ...build.later].includes(name)) return false; // not in this page's build
@@ -45,6 +59,10 @@ async function tryBackend(tf, name, { allowSoftwareWebGL = false } = {}) {
   // (measured in headless Chromium: ~38 ms against ~10 ms per step), so it is skipped.
   if (name === "webgl" && !allowSoftwareWebGL && webglIsSoftware()) {
     console.info("digit-model: WebGL is software-emulated here; trying the next backend");
+    return false;
+  }
+  if (name === "wasm" && !(await wasmCompiles())) {
+    console.info("digit-model: WebAssembly cannot compile on this page (its Content-Security-Policy?); not loading the WASM backend");
     return false;
   }
   try {
